@@ -1,0 +1,72 @@
+//! `@rx PATTERN`: PCRE-compatible regular expression (also the implicit operator).
+//!
+//! ```text
+//! SecRule ARGS "@rx (?i)<script" "id:1,phase:2,deny,capture,logdata:'%{TX.0}'"
+//! ```
+//! With `capture`, `TX:0` receives the whole match and `TX:1`..`TX:9` the groups.
+//! `@rxGlobal` is accepted as `@rx` (CRS does not use it).
+
+use super::{CaptureSink, CompileContext, Operator, OperatorError};
+use crate::regex::Pattern;
+
+#[derive(Debug)]
+struct Rx(Pattern);
+
+pub fn compile(arg: &str, ctx: &mut CompileContext<'_>) -> Result<Box<dyn Operator>, String> {
+    let pattern =
+        Pattern::with_config(arg, ctx.regex).map_err(|e| format!("bad regular expression: {e}"))?;
+    Ok(Box::new(Rx(pattern)))
+}
+
+impl Operator for Rx {
+    fn evaluate(
+        &self,
+        input: &[u8],
+        capture: Option<&mut CaptureSink>,
+    ) -> Result<bool, OperatorError> {
+        let limit = |e: crate::regex::LimitExceeded| OperatorError::RegexLimit { limit: e.limit };
+        let Some(sink) = capture else {
+            return self.0.is_match(input).map_err(limit);
+        };
+        let Some(caps) = self.0.captures(input).map_err(limit)? else {
+            return Ok(false);
+        };
+        sink.clear();
+        // ModSecurity keeps at most ten captures (TX:0 to TX:9).
+        for group in caps.iter().take(10) {
+            sink.push(group.unwrap_or_default().to_vec());
+        }
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn matches_and_captures() {
+        let op = compile_rx("a(b+)(c)?");
+        assert!(matches(op.as_ref(), "xabbb"));
+        assert!(!matches(op.as_ref(), "xyz"));
+        let mut sink = Vec::new();
+        assert!(op.evaluate(b"zabbz", Some(&mut sink)).unwrap());
+        assert_eq!(sink, vec![b"abb".to_vec(), b"bb".to_vec(), Vec::new()]);
+    }
+
+    #[test]
+    fn binary_input_and_bad_patterns() {
+        let op = compile_rx("\\xff");
+        assert!(op.evaluate(&[0, 0xff], None).unwrap());
+        assert!(
+            try_build(super::compile, "(")
+                .unwrap_err()
+                .contains("bad regular expression")
+        );
+    }
+
+    fn compile_rx(p: &str) -> Box<dyn Operator> {
+        build(super::compile, p)
+    }
+}

@@ -1,0 +1,256 @@
+//! The small syntax tree both emitters work from.
+//!
+//! Everything PCRE decides at parse time is already decided here: case-insensitivity
+//! has been folded into byte sets, `.` is either "any byte" or "any byte but `\n`", and
+//! `^`/`$` carry their multiline meaning. The emitters therefore never look at flags.
+
+/// A set of bytes, one bit per byte value.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct ByteSet([u64; 4]);
+
+impl std::fmt::Debug for ByteSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.ranges()).finish()
+    }
+}
+
+impl ByteSet {
+    pub(crate) const fn empty() -> Self {
+        ByteSet([0; 4])
+    }
+
+    pub(crate) const fn full() -> Self {
+        ByteSet([u64::MAX; 4])
+    }
+
+    pub(crate) fn single(b: u8) -> Self {
+        let mut s = Self::empty();
+        s.insert(b);
+        s
+    }
+
+    pub(crate) fn range(lo: u8, hi: u8) -> Self {
+        let mut s = Self::empty();
+        s.insert_range(lo, hi);
+        s
+    }
+
+    pub(crate) fn of(bytes: &[u8]) -> Self {
+        let mut s = Self::empty();
+        for &b in bytes {
+            s.insert(b);
+        }
+        s
+    }
+
+    pub(crate) fn insert(&mut self, b: u8) {
+        self.0[usize::from(b >> 6)] |= 1u64 << (b & 63);
+    }
+
+    pub(crate) fn insert_range(&mut self, lo: u8, hi: u8) {
+        for b in lo..=hi {
+            self.insert(b);
+        }
+    }
+
+    pub(crate) fn contains(&self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] & (1u64 << (b & 63)) != 0
+    }
+
+    pub(crate) fn union(&mut self, other: &ByteSet) {
+        for (a, b) in self.0.iter_mut().zip(other.0.iter()) {
+            *a |= *b;
+        }
+    }
+
+    pub(crate) fn negated(&self) -> ByteSet {
+        ByteSet(self.0.map(|w| !w))
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0 == [0; 4]
+    }
+
+    /// The only byte in the set, if it holds exactly one.
+    pub(crate) fn as_single(&self) -> Option<u8> {
+        let count: u32 = self.0.iter().map(|w| w.count_ones()).sum();
+        if count != 1 {
+            return None;
+        }
+        (0..=255u8).find(|&b| self.contains(b))
+    }
+
+    /// Adds the other ASCII case of every ASCII letter in the set. PCRE without UTF or
+    /// UCP uses its built-in "C" locale tables, where only ASCII letters have a case.
+    pub(crate) fn case_folded(&self) -> ByteSet {
+        let mut out = *self;
+        for b in b'a'..=b'z' {
+            let upper = b.to_ascii_uppercase();
+            if self.contains(b) || self.contains(upper) {
+                out.insert(b);
+                out.insert(upper);
+            }
+        }
+        out
+    }
+
+    /// The set as inclusive ranges, in ascending order.
+    pub(crate) fn ranges(&self) -> Vec<(u8, u8)> {
+        let mut out = Vec::new();
+        let mut start: Option<u8> = None;
+        for b in 0..=255u8 {
+            match (self.contains(b), start) {
+                (true, None) => start = Some(b),
+                (false, Some(s)) => {
+                    out.push((s, b - 1));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            out.push((s, 255));
+        }
+        out
+    }
+}
+
+/// Zero-width assertions, with PCRE's meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Anchor {
+    /// `\A`, `\G` (we always search from offset 0), `^` without multiline.
+    TextStart,
+    /// `\z`.
+    TextEnd,
+    /// `\Z` and `$` without multiline: the end, or before a newline that ends the subject.
+    TextEndOrFinalNewline,
+    /// `^` with multiline: the start, or after a `\n` that is not the last byte.
+    LineStart,
+    /// `$` with multiline: before any `\n`, or the end.
+    LineEnd,
+    /// `\b` with ASCII word bytes.
+    WordBoundary,
+    /// `\B`.
+    NotWordBoundary,
+}
+
+/// How a quantifier gives back what it matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Greed {
+    Greedy,
+    Lazy,
+    Possessive,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Node {
+    /// Matches the empty string.
+    Empty,
+    /// One byte out of the set (a literal is a set of one, or two under `(?i)`).
+    Set(ByteSet),
+    Concat(Vec<Node>),
+    Alt(Vec<Node>),
+    /// A numbered capture group (1-based, numbered by opening parenthesis).
+    Capture(u32, Box<Node>),
+    /// `(?:...)`, also what scoped flag groups become.
+    Group(Box<Node>),
+    /// `(?>...)`.
+    Atomic(Box<Node>),
+    Look {
+        behind: bool,
+        negated: bool,
+        node: Box<Node>,
+    },
+    Repeat {
+        node: Box<Node>,
+        min: u32,
+        max: Option<u32>,
+        greed: Greed,
+    },
+    Anchor(Anchor),
+    /// A back reference; `caseless` when written under `(?i)`.
+    Backref {
+        group: u32,
+        caseless: bool,
+    },
+}
+
+impl Node {
+    /// Whether the linear engine cannot express this tree: lookaround, back references
+    /// and `\Z`-style end anchors need the backtracking engine.
+    pub(crate) fn needs_backtracking(&self) -> bool {
+        match self {
+            Node::Empty | Node::Set(_) => false,
+            Node::Anchor(a) => *a == Anchor::TextEndOrFinalNewline,
+            Node::Look { .. } | Node::Backref { .. } => true,
+            Node::Concat(v) | Node::Alt(v) => v.iter().any(Node::needs_backtracking),
+            Node::Capture(_, n) | Node::Group(n) | Node::Atomic(n) => n.needs_backtracking(),
+            Node::Repeat { node, .. } => node.needs_backtracking(),
+        }
+    }
+
+    /// The exact number of bytes every match of the node has, if that is fixed.
+    pub(crate) fn fixed_len(&self) -> Option<u64> {
+        match self {
+            Node::Empty | Node::Anchor(_) | Node::Look { .. } => Some(0),
+            Node::Set(_) => Some(1),
+            Node::Backref { .. } => None,
+            Node::Concat(v) => v.iter().try_fold(0u64, |acc, n| Some(acc + n.fixed_len()?)),
+            Node::Alt(v) => {
+                let first = v.first()?.fixed_len()?;
+                v.iter()
+                    .all(|n| n.fixed_len() == Some(first))
+                    .then_some(first)
+            }
+            Node::Capture(_, n) | Node::Group(n) | Node::Atomic(n) => n.fixed_len(),
+            Node::Repeat { node, min, max, .. } => {
+                (Some(*min) == *max).then(|| node.fixed_len().map(|l| l * u64::from(*min)))?
+            }
+        }
+    }
+
+    /// Whether the node can match the empty string (an over-approximation for back
+    /// references).
+    pub(crate) fn nullable(&self) -> bool {
+        match self {
+            Node::Empty | Node::Anchor(_) | Node::Look { .. } | Node::Backref { .. } => true,
+            Node::Set(_) => false,
+            Node::Concat(v) => v.iter().all(Node::nullable),
+            Node::Alt(v) => v.iter().any(Node::nullable),
+            Node::Capture(_, n) | Node::Group(n) | Node::Atomic(n) => n.nullable(),
+            Node::Repeat { node, min, .. } => *min == 0 || node.nullable(),
+        }
+    }
+
+    /// Whether some multiline `^` is followed by a remainder of the pattern that can
+    /// match empty, so that `^` could be the last thing matched, at the very end of the
+    /// subject. Only then does PCRE's "not after a final newline" rule change a result.
+    /// Over-approximates (repeats are treated as possibly ending after any iteration).
+    pub(crate) fn line_start_may_end_match(&self) -> bool {
+        self.line_start_before(true)
+    }
+
+    fn line_start_before(&self, rest_nullable: bool) -> bool {
+        match self {
+            Node::Anchor(Anchor::LineStart) => rest_nullable,
+            Node::Empty | Node::Set(_) | Node::Anchor(_) | Node::Backref { .. } => false,
+            Node::Concat(v) => {
+                let mut rest = rest_nullable;
+                for item in v.iter().rev() {
+                    if item.line_start_before(rest) {
+                        return true;
+                    }
+                    rest = rest && item.nullable();
+                }
+                false
+            }
+            Node::Alt(v) => v.iter().any(|n| n.line_start_before(rest_nullable)),
+            Node::Capture(_, n)
+            | Node::Group(n)
+            | Node::Atomic(n)
+            | Node::Repeat { node: n, .. } => n.line_start_before(rest_nullable),
+            // Inside lookaround the tree is on the exact engine anyway.
+            Node::Look { node, .. } => node.line_start_before(true),
+        }
+    }
+}

@@ -1,0 +1,702 @@
+//! Rule evaluation: phases, chains, flow, transformations (cached), operators, actions.
+//!
+//! # Semantics (ModSecurity v3's, which CRS is written against)
+//!
+//! * A rule matches when its operator holds for at least one value of its targets (after
+//!   exclusions and transformations). A negated operator holds where the plain one does
+//!   not. No values, no match — even when negated. `SecAction` has one empty value.
+//! * A chain matches when every link matches, in order; each link sees the `MATCHED_VAR*`
+//!   and captures of the links before it.
+//! * A link's non-disruptive actions (`setvar`, `ctl`, ...) run as soon as that link
+//!   matches, once per matching value (with `MATCHED_VAR` and captures of that value), so
+//!   later links see their effect. When the whole chain matched, the match is
+//!   logged with `msg`/`logdata` expanded, then the disruptive action and the flow action
+//!   (`skip`, `skipAfter`) take effect.
+//! * Disruptive actions interrupt only under `SecRuleEngine On`; `DetectionOnly` logs.
+//!
+//! # The transformation cache
+//!
+//! CRS applies the same transformation chains to the same values in rule after rule.
+//! Results are cached per (interned transformation prefix, value): a content-addressed
+//! map whose hits are verified byte for byte, so no crafted collision can make one value
+//! stand in for another. The cache holds at most [`CACHE_BYTE_LIMIT`] bytes per
+//! transaction; beyond that it stops growing and evaluation simply recomputes.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+
+use waf_seclang::{AllowScope, EngineMode};
+
+use super::collect::Value;
+use super::{Allowed, CurrentRule, TargetRemoval, Transaction};
+use crate::audit::RuleMatch;
+use crate::operators::{CompileContext, OperatorError};
+use crate::regex::RegexConfig;
+use crate::rule::*;
+use crate::variables::Var;
+use crate::{Intervention, InterventionAction};
+
+/// Upper bound on bytes held by one transaction's transformation cache.
+pub const CACHE_BYTE_LIMIT: usize = 4 << 20;
+
+#[derive(Debug, Clone)]
+enum Cached {
+    /// The transformations left the value as it was.
+    Same,
+    Changed(Arc<[u8]>),
+}
+
+/// Inputs seen under one (prefix, hash) key, each with its cached output.
+type CacheBucket = Vec<(Box<[u8]>, Cached)>;
+
+#[derive(Debug, Default)]
+pub(crate) struct TransformCache {
+    entries: HashMap<(u32, u64), CacheBucket>,
+    bytes: usize,
+}
+
+#[derive(Default, Clone, Copy)]
+struct FixedState;
+
+impl BuildHasher for FixedState {
+    type Hasher = std::collections::hash_map::DefaultHasher;
+    fn build_hasher(&self) -> Self::Hasher {
+        std::collections::hash_map::DefaultHasher::new()
+    }
+}
+
+fn hash_value(value: &[u8]) -> u64 {
+    let mut h = FixedState.build_hasher();
+    h.write(value);
+    h.finish()
+}
+
+impl TransformCache {
+    fn get(&self, prefix: u32, hash: u64, input: &[u8]) -> Option<&Cached> {
+        self.entries
+            .get(&(prefix, hash))?
+            .iter()
+            .find(|(k, _)| k.as_ref() == input)
+            .map(|(_, v)| v)
+    }
+
+    fn put(&mut self, prefix: u32, hash: u64, input: &[u8], output: Cached) {
+        let size = input.len()
+            + if let Cached::Changed(o) = &output {
+                o.len()
+            } else {
+                0
+            }
+            + 64;
+        if self.bytes + size > CACHE_BYTE_LIMIT {
+            return;
+        }
+        self.bytes += size;
+        self.entries
+            .entry((prefix, hash))
+            .or_default()
+            .push((input.into(), output));
+    }
+
+    /// The value after all of `rule`'s transformations.
+    fn transform<'v>(&mut self, rule: &Rule, value: &'v [u8]) -> Cow<'v, [u8]> {
+        let n = rule.transformations.len();
+        if n == 0 {
+            return Cow::Borrowed(value);
+        }
+        let hash = hash_value(value);
+        // Start from the longest prefix already known for this value.
+        let mut start = 0;
+        let mut current: Cow<'v, [u8]> = Cow::Borrowed(value);
+        for k in (1..=n).rev() {
+            if let Some(hit) = self.get(rule.transformation_prefixes[k - 1], hash, value) {
+                if let Cached::Changed(out) = hit {
+                    current = Cow::Owned(out.to_vec());
+                }
+                start = k;
+                break;
+            }
+        }
+        for k in start..n {
+            if let Some(out) = rule.transformations[k].apply(&current) {
+                current = Cow::Owned(out);
+            }
+            let cached = match &current {
+                Cow::Borrowed(_) => Cached::Same,
+                Cow::Owned(o) => Cached::Changed(Arc::from(o.as_slice())),
+            };
+            self.put(rule.transformation_prefixes[k], hash, value, cached);
+        }
+        current
+    }
+}
+
+/// One matching value: its name, its (transformed) value, and what `capture` took.
+struct ValueMatch {
+    name: Vec<u8>,
+    value: Vec<u8>,
+    captures: Option<Vec<Vec<u8>>>,
+}
+
+/// What one rule link found.
+#[derive(Default)]
+struct LinkOutcome {
+    /// Each matching value, in order.
+    matched: Vec<ValueMatch>,
+    errors: Vec<String>,
+}
+
+fn excluded(exclusions: &[Exclusion], v: &Value<'_>) -> bool {
+    exclusions.iter().any(|e| {
+        e.var == v.var
+            && match &e.selector {
+                Selector::All => true,
+                Selector::Key(k) => k.as_bytes().eq_ignore_ascii_case(&v.key),
+                Selector::Regex(p) => p.is_match(&v.key).unwrap_or(false),
+            }
+    })
+}
+
+impl Transaction {
+    fn rule_removed(&self, rule: &Rule) -> bool {
+        let o = &self.overrides;
+        o.removed_ids.iter().any(|r| r.contains(rule.id))
+            || o.removed_tags
+                .iter()
+                .any(|t| rule.metadata.tag_literals.iter().any(|rt| rt == t))
+            || o.removed_msgs
+                .iter()
+                .any(|m| rule.metadata.msg_literal.as_deref() == Some(m.as_str()))
+    }
+
+    /// Exclusions added at run time by `ctl:ruleRemoveTarget*` for this rule.
+    fn runtime_exclusions(&self, rule: &Rule) -> Vec<Arc<[Exclusion]>> {
+        self.overrides
+            .removed_targets
+            .iter()
+            .filter(|(which, _)| match which {
+                TargetRemoval::Ids(ranges) => ranges.iter().any(|r| r.contains(rule.id)),
+                TargetRemoval::Tag(t) => rule.metadata.tag_literals.iter().any(|rt| rt == t),
+                TargetRemoval::Msg(m) => rule.metadata.msg_literal.as_deref() == Some(m.as_str()),
+            })
+            .map(|(_, e)| e.clone())
+            .collect()
+    }
+
+    /// Expands a macro against the current state.
+    pub(crate) fn expand<'m>(&self, m: &'m Macro) -> Cow<'m, [u8]> {
+        if let Some(literal) = m.literal() {
+            return Cow::Borrowed(literal);
+        }
+        let mut out = Vec::new();
+        let mut values = Vec::new();
+        for part in &m.parts {
+            match part {
+                MacroPiece::Literal(l) => out.extend_from_slice(l),
+                MacroPiece::Var(var, key) => {
+                    let selector = match key {
+                        Some(k) => Selector::Key(k.clone()),
+                        None => Selector::All,
+                    };
+                    values.clear();
+                    self.collect(*var, &selector, &mut values);
+                    if let Some(v) = values.first() {
+                        out.extend_from_slice(&v.value);
+                    }
+                }
+            }
+        }
+        Cow::Owned(out)
+    }
+
+    fn evaluate_operator(
+        &self,
+        op: &CompiledOperator,
+        input: &[u8],
+        capture: Option<&mut Vec<Vec<u8>>>,
+    ) -> Result<bool, OperatorError> {
+        let result = match &op.implementation {
+            OperatorImpl::Ready(o) => o.evaluate(input, capture)?,
+            OperatorImpl::Deferred { compile, argument } => {
+                let expanded = self.expand(argument);
+                let text = String::from_utf8_lossy(&expanded);
+                let mut no_files =
+                    |name: &str| Err(format!("data file {name} cannot be named by a macro"));
+                let regex = RegexConfig {
+                    backtrack_limit: self.rules().config.regex_backtrack_limit,
+                    ..RegexConfig::default()
+                };
+                let mut ctx = CompileContext {
+                    read_data: &mut no_files,
+                    regex: &regex,
+                };
+                match compile(&text, &mut ctx) {
+                    Ok(o) => o.evaluate(input, capture)?,
+                    // An argument that only became invalid after expansion does not match.
+                    Err(_) => false,
+                }
+            }
+        };
+        Ok(result != op.negated)
+    }
+
+    /// Evaluates one link of a rule against its values.
+    fn match_link(&self, rule: &Rule, top: &Rule, cache: &mut TransformCache) -> LinkOutcome {
+        let mut outcome = LinkOutcome::default();
+        let runtime = self.runtime_exclusions(top);
+        let mut values: Vec<Value<'_>> = Vec::new();
+        if rule.targets.is_empty() {
+            values.push(Value {
+                var: Var::RequestUri,
+                key: Cow::Borrowed(b""),
+                value: Cow::Borrowed(b""),
+            });
+        }
+        let mut scratch = Vec::new();
+        for target in &rule.targets {
+            scratch.clear();
+            self.collect(target.var, &target.selector, &mut scratch);
+            scratch.retain(|v| {
+                !excluded(&rule.exclusions, v) && !runtime.iter().any(|e| excluded(e, v))
+            });
+            if target.count {
+                values.push(Value {
+                    var: target.var,
+                    key: match &target.selector {
+                        Selector::Key(k) => Cow::Owned(k.clone().into_bytes()),
+                        _ => Cow::Borrowed(b""),
+                    },
+                    value: Cow::Owned(scratch.len().to_string().into_bytes()),
+                });
+            } else {
+                values.append(&mut scratch);
+            }
+        }
+        let mut sink = Vec::new();
+        for v in &values {
+            let mut candidates: Vec<Cow<'_, [u8]>> = Vec::new();
+            if rule.multi_match {
+                // Every stage of the chain is tested: the raw value and each transformed one.
+                let mut current: Cow<'_, [u8]> = Cow::Borrowed(&v.value);
+                candidates.push(current.clone());
+                for t in &rule.transformations {
+                    if let Some(next) = t.apply(&current) {
+                        current = Cow::Owned(next);
+                        candidates.push(current.clone());
+                    }
+                }
+            } else {
+                candidates.push(cache.transform(rule, &v.value));
+            }
+            for candidate in candidates {
+                let capture = rule.capture.then_some(&mut sink);
+                match self.evaluate_operator(&rule.operator, &candidate, capture) {
+                    Ok(true) => {
+                        let captures =
+                            (rule.capture && !sink.is_empty()).then(|| std::mem::take(&mut sink));
+                        outcome.matched.push(ValueMatch {
+                            name: v.full_name(),
+                            value: candidate.into_owned(),
+                            captures,
+                        });
+                        break;
+                    }
+                    Ok(false) => {}
+                    Err(e) => outcome.errors.push(format!(
+                        "rule {} ({}:{}): {e}",
+                        top.id, rule.file, rule.line
+                    )),
+                }
+            }
+        }
+        outcome
+    }
+
+    /// Evaluates one link. For each matching value, in order, records `MATCHED_VAR*` and
+    /// captures and runs the link's non-disruptive actions — once per matching value, as
+    /// ModSecurity does (CRS counts repeated parameters this way, rule 921170).
+    fn evaluate_link(&mut self, rule: &Rule, top: &Rule) -> bool {
+        let mut cache = std::mem::take(&mut self.cache);
+        let outcome = self.match_link(rule, top, &mut cache);
+        self.cache = cache;
+        self.engine_errors.extend(outcome.errors);
+        if outcome.matched.is_empty() {
+            return false;
+        }
+        for ValueMatch {
+            name,
+            value,
+            captures,
+        } in outcome.matched
+        {
+            self.vars.matched_vars.push((name.clone(), value.clone()));
+            self.vars.matched_var_name = name;
+            self.vars.matched_var = value;
+            if let Some(captures) = captures {
+                for (i, c) in captures.into_iter().enumerate() {
+                    self.vars.tx.insert(i.to_string(), c);
+                }
+            }
+            for action in &rule.actions {
+                self.run_action(action);
+            }
+        }
+        true
+    }
+
+    fn evaluate_rule(&mut self, rule: &Rule) -> bool {
+        self.vars.current_rule = Some(CurrentRule {
+            id: rule.id,
+            msg: rule
+                .metadata
+                .msg_literal
+                .clone()
+                .unwrap_or_default()
+                .into_bytes(),
+            severity: rule.metadata.severity.map(|s| s as u8),
+            phase: rule.phase,
+            ver: rule.metadata.ver.clone().unwrap_or_default().into_bytes(),
+            rev: rule.metadata.rev.clone().unwrap_or_default().into_bytes(),
+            logdata: Vec::new(),
+        });
+        self.vars.matched_vars.clear();
+        // Each link's non-disruptive actions run as soon as that link matches: CRS relies
+        // on a starter's `setvar` being visible to the links after it.
+        let mut link = rule;
+        loop {
+            if !self.evaluate_link(link, rule) {
+                return false;
+            }
+            match link.chain.as_deref() {
+                Some(next) => link = next,
+                None => break,
+            }
+        }
+        self.record_match(rule);
+        true
+    }
+
+    fn record_match(&mut self, rule: &Rule) {
+        if let Some(s) = rule.metadata.severity {
+            let s = s as u8;
+            self.vars.highest_severity = Some(self.vars.highest_severity.map_or(s, |h| h.min(s)));
+        }
+        if !rule.log && !rule.audit_log {
+            return;
+        }
+        let msg = rule
+            .metadata
+            .msg
+            .as_ref()
+            .map(|m| self.expand(m).into_owned())
+            .unwrap_or_default();
+        let data = rule
+            .metadata
+            .logdata
+            .as_ref()
+            .map(|m| self.expand(m).into_owned())
+            .unwrap_or_default();
+        let tags = rule
+            .metadata
+            .tags
+            .iter()
+            .map(|t| self.expand(t).into_owned())
+            .collect();
+        if let Some(current) = &mut self.vars.current_rule {
+            current.logdata = data.clone();
+        }
+        let m = RuleMatch {
+            id: rule.id,
+            phase: rule.phase,
+            file: rule.file.to_string(),
+            line: rule.line,
+            msg,
+            data,
+            severity: rule.metadata.severity,
+            ver: rule.metadata.ver.clone(),
+            rev: rule.metadata.rev.clone(),
+            maturity: rule.metadata.maturity,
+            accuracy: rule.metadata.accuracy,
+            tags,
+            operator: rule.operator.name,
+            operator_argument: rule.operator.argument.clone(),
+            matched_var_name: self.vars.matched_var_name.clone(),
+            matched_var: self.vars.matched_var.clone(),
+            log: rule.log,
+            audit_log: rule.audit_log,
+            disruptive: false,
+            hostname: self.request_host(),
+            uri: self.req.uri.clone(),
+            unique_id: self.id().to_string(),
+        };
+        self.matches.push(m);
+    }
+
+    fn request_host(&self) -> String {
+        self.req
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(b"host"))
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_else(|| self.req.server_ip.clone())
+    }
+
+    fn persistent_mut(&mut self, var: Var) -> Option<&mut crate::storage::PersistentCollection> {
+        self.vars.persistent.iter_mut().find(|c| c.var == var)
+    }
+
+    fn run_action(&mut self, action: &RunAction) {
+        match action {
+            RunAction::SetVar {
+                collection,
+                key,
+                op,
+                value,
+            } => {
+                let key = String::from_utf8_lossy(&self.expand(key)).to_ascii_lowercase();
+                let value = self.expand(value).into_owned();
+                let current = |this: &Self| -> i64 {
+                    let existing = match collection {
+                        Var::Tx => this.vars.tx.get(&key).cloned(),
+                        Var::Env => this.vars.env.get(&key).cloned(),
+                        _ => this
+                            .vars
+                            .persistent
+                            .iter()
+                            .find(|c| c.var == *collection)
+                            .and_then(|c| c.values.get(&key).map(|(v, _)| v.clone())),
+                    };
+                    existing.map_or(0, |v| crate::operators::parse_int(&v))
+                };
+                let new_value = match op {
+                    SetOp::Create => Some(b"1".to_vec()),
+                    SetOp::Set => Some(value),
+                    SetOp::Add => Some(
+                        current(self)
+                            .saturating_add(crate::operators::parse_int(&value))
+                            .to_string()
+                            .into_bytes(),
+                    ),
+                    SetOp::Sub => Some(
+                        current(self)
+                            .saturating_sub(crate::operators::parse_int(&value))
+                            .to_string()
+                            .into_bytes(),
+                    ),
+                    SetOp::Delete => None,
+                };
+                match collection {
+                    Var::Tx | Var::Env => {
+                        let map = if *collection == Var::Tx {
+                            &mut self.vars.tx
+                        } else {
+                            &mut self.vars.env
+                        };
+                        match new_value {
+                            Some(v) => {
+                                map.insert(key, v);
+                            }
+                            None => {
+                                map.remove(&key);
+                            }
+                        }
+                    }
+                    other => {
+                        if let Some(c) = self.persistent_mut(*other) {
+                            match new_value {
+                                Some(v) => {
+                                    let expiry = c.values.get(&key).and_then(|(_, e)| *e);
+                                    c.values.insert(key, (v, expiry));
+                                }
+                                None => {
+                                    c.values.remove(&key);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            RunAction::ExpireVar {
+                collection,
+                key,
+                seconds,
+            } => {
+                let key = String::from_utf8_lossy(&self.expand(key)).to_ascii_lowercase();
+                let seconds = crate::operators::parse_int(&self.expand(seconds));
+                let at = self.now_micros() / 1_000_000 + seconds;
+                if let Some(c) = self.persistent_mut(*collection) {
+                    if let Some((_, expiry)) = c.values.get_mut(&key) {
+                        *expiry = Some(at);
+                    }
+                }
+            }
+            RunAction::InitCol { collection, key } => {
+                let key = self.expand(key).into_owned();
+                self.load_collection(*collection, &key);
+            }
+            RunAction::SetEnv { name, value } => {
+                let name = String::from_utf8_lossy(&self.expand(name)).to_ascii_lowercase();
+                let value = self.expand(value).into_owned();
+                self.vars.env.insert(name, value);
+            }
+            RunAction::SetUid(m) => {
+                let id = self.expand(m).into_owned();
+                self.load_collection(Var::User, &id);
+                self.vars.user_id = id;
+            }
+            RunAction::SetSid(m) => {
+                let id = self.expand(m).into_owned();
+                self.load_collection(Var::Session, &id);
+                self.vars.session_id = id;
+            }
+            RunAction::SetRsc(m) => {
+                let id = self.expand(m).into_owned();
+                self.load_collection(Var::Resource, &id);
+                self.vars.resource_id = id;
+            }
+            RunAction::Ctl(ctl) => self.run_ctl(ctl),
+        }
+    }
+
+    fn run_ctl(&mut self, ctl: &CtlAction) {
+        let o = &mut self.overrides;
+        match ctl {
+            CtlAction::RuleEngine(m) => o.engine = *m,
+            CtlAction::RemoveById(r) => o.removed_ids.extend(r.iter().copied()),
+            CtlAction::RemoveByTag(t) => o.removed_tags.push(t.clone()),
+            CtlAction::RemoveByMsg(m) => o.removed_msgs.push(m.clone()),
+            CtlAction::RemoveTargetById(r, e) => o
+                .removed_targets
+                .push((TargetRemoval::Ids(r.clone()), e.clone())),
+            CtlAction::RemoveTargetByTag(t, e) => o
+                .removed_targets
+                .push((TargetRemoval::Tag(t.clone()), e.clone())),
+            CtlAction::RemoveTargetByMsg(m, e) => o
+                .removed_targets
+                .push((TargetRemoval::Msg(m.clone()), e.clone())),
+            CtlAction::RequestBodyAccess(b) => o.request_body_access = *b,
+            CtlAction::RequestBodyProcessor(p) => o.body_processor = Some(p.clone()),
+            CtlAction::RequestBodyLimit(n) => o.request_body_limit = *n,
+            CtlAction::ResponseBodyAccess(b) => o.response_body_access = *b,
+            CtlAction::ResponseBodyLimit(n) => o.response_body_limit = *n,
+            CtlAction::ForceRequestBodyVariable(b) => o.force_request_body_variable = *b,
+            CtlAction::AuditEngine(m) => o.audit_engine = *m,
+            CtlAction::AuditLogParts(p) => {
+                if let Some(add) = p.strip_prefix('+') {
+                    for c in add.chars() {
+                        if !o.audit_log_parts.contains(c) {
+                            o.audit_log_parts.push(c);
+                        }
+                    }
+                } else if let Some(remove) = p.strip_prefix('-') {
+                    o.audit_log_parts.retain(|c| !remove.contains(c));
+                } else {
+                    o.audit_log_parts = p.clone();
+                }
+            }
+        }
+    }
+
+    fn phase_allowed(&self, phase: u8) -> bool {
+        match self.allowed {
+            Allowed::No => true,
+            Allowed::Phase(p) => p != phase,
+            Allowed::Request => phase > 2,
+            Allowed::All => phase == 5,
+        }
+    }
+
+    /// Runs the rules of one phase.
+    pub(crate) fn run_phase(&mut self, phase: u8) {
+        if self.overrides.engine == EngineMode::Off {
+            return;
+        }
+        let rules = Arc::clone(self.rules_arc());
+        let entries = &rules.phases[usize::from(phase - 1)];
+        let mut i = 0;
+        let mut skip = 0u32;
+        while i < entries.len() {
+            if !self.phase_allowed(phase) || self.overrides.engine == EngineMode::Off {
+                return;
+            }
+            let Entry::Rule(rule) = &entries[i] else {
+                i += 1;
+                continue;
+            };
+            if skip > 0 {
+                skip -= 1;
+                i += 1;
+                continue;
+            }
+            if self.rule_removed(rule) || !self.evaluate_rule(rule) {
+                i += 1;
+                continue;
+            }
+            self.disrupt(rule, phase);
+            if self.intervention.is_some() && phase < 5 {
+                return;
+            }
+            match rule.flow {
+                Flow::None => {}
+                Flow::Skip(n) => skip = n,
+                Flow::SkipAfter(Some(j)) => {
+                    i = j + 1;
+                    continue;
+                }
+                Flow::SkipAfter(None) => return,
+            }
+            i += 1;
+        }
+    }
+
+    fn disrupt(&mut self, rule: &Rule, phase: u8) {
+        let action = match &rule.disruptive {
+            Disruptive::Pass => return,
+            Disruptive::Allow(scope) => {
+                self.allowed = match scope {
+                    AllowScope::All => Allowed::All,
+                    AllowScope::Request => Allowed::Request,
+                    AllowScope::Phase => Allowed::Phase(phase),
+                };
+                return;
+            }
+            Disruptive::Deny => InterventionAction::Deny,
+            Disruptive::Drop => InterventionAction::Drop,
+            Disruptive::Redirect(_) => InterventionAction::Redirect,
+            Disruptive::Proxy(_) => InterventionAction::Proxy,
+            Disruptive::Pause => InterventionAction::Pause,
+        };
+        if let Some(m) = self.matches.last_mut().filter(|m| m.id == rule.id) {
+            m.disruptive = true;
+        }
+        if self.overrides.engine != EngineMode::On || phase == 5 {
+            return;
+        }
+        let redirect = match &rule.disruptive {
+            Disruptive::Redirect(m) | Disruptive::Proxy(m) => {
+                Some(String::from_utf8_lossy(&self.expand(m)).into_owned())
+            }
+            _ => None,
+        };
+        let status = rule.status.unwrap_or(match action {
+            InterventionAction::Redirect => 302,
+            _ => 403,
+        });
+        let log = self
+            .matches
+            .last()
+            .filter(|m| m.id == rule.id)
+            .map(|m| m.error_log_line(Some((status, phase))))
+            .unwrap_or_default();
+        self.intervention = Some(Intervention {
+            status,
+            action,
+            rule_id: rule.id,
+            phase,
+            redirect,
+            log,
+        });
+    }
+}

@@ -1,0 +1,542 @@
+//! SecLang transformations (`t:…`): the 36 functions ModSecurity v3 applies to
+//! a value before an operator sees it.
+//!
+//! # What this module does and does not do
+//!
+//! Each transformation is a pure function from bytes to bytes. Values are
+//! `&[u8]` and are never assumed to be UTF-8. No function panics on any input
+//! and every one runs in time linear in its input. Nothing here caches,
+//! allocates per transaction or knows about rules: the engine compiles the
+//! `t:` actions of a rule into a list of [`Transformation`] handles and runs
+//! them, caching results per (value, transformation prefix) itself.
+//!
+//! # Design
+//!
+//! * **Nothing is allocated when nothing changes.** A [`TransformFn`] returns
+//!   `None` when its output would equal its input. Most values in real traffic
+//!   contain no `%`, no `&`, no upper-case letter, so the common case of a long
+//!   chain such as `t:urlDecodeUni,t:htmlEntityDecode,t:lowercase` is a few
+//!   scans and no copy. [`Transformation::apply`] also guarantees the converse:
+//!   `Some(v)` always differs from the input, so a caller can use `Some` as
+//!   ModSecurity's "value changed" flag.
+//! * **One table.** [`TABLE`] is the registry: every SecLang spelling (including
+//!   the US spellings `normalizePath` and `normalizePathWin`) next to its
+//!   handle and its implementation. Its first [`Transformation::COUNT`] rows are
+//!   the canonical names in the order of the enum's discriminants, so a handle
+//!   is an index into it. A support matrix can be generated from it.
+//! * **A small handle.** [`Transformation`] is a one-byte `Copy` enum: cheap to
+//!   store in a compiled rule, to compare and to hash into a cache key.
+//! * **`none` is a marker, not a function.** `t:none` tells the rule compiler
+//!   to drop every transformation before it (including those inherited from
+//!   `SecDefaultAction`). It is in the table as [`Transformation::None`] so the
+//!   compiler can see it ([`Transformation::is_reset`]); applying it is the
+//!   identity. [`apply_chain`] shows the intended semantics.
+//! * **Names.** [`lookup`] matches names ASCII-case-insensitively, as
+//!   ModSecurity v2 (an APR table) and Coraza (lower-cased keys) do.
+//!   ModSecurity v3 compares the exact spelling when it instantiates a
+//!   transformation; accepting more spellings never changes what a valid
+//!   CRS rule means.
+//!
+//! # Semantics
+//!
+//! Every file documents its transformation in SecLang terms, with the edge
+//! cases it pins in unit tests beside it. Behaviour follows ModSecurity v3 and
+//! the shared `secrules-language-tests` vectors; where ModSecurity's C code has
+//! an artefact of its implementation (reading a NUL terminator, in-place
+//! buffer tricks) the file says what we do instead and why.
+//!
+//! # Example
+//!
+//! ```
+//! use waf_core::transformations::{lookup, Transformation};
+//!
+//! let t = lookup("urlDecodeUni").unwrap();
+//! assert_eq!(t, Transformation::UrlDecodeUni);
+//! assert_eq!(t.apply(b"%uff1cscript%3e").as_deref(), Some(&b"<script>"[..]));
+//! // Unchanged input: nothing allocated.
+//! assert_eq!(t.apply(b"plain"), None);
+//! assert!(lookup("NONE").unwrap().is_reset());
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+
+mod util;
+
+pub mod base64_decode;
+pub mod base64_decode_ext;
+pub mod base64_encode;
+pub mod cmd_line;
+pub mod compress_whitespace;
+pub mod css_decode;
+pub mod escape_seq_decode;
+pub mod hex_decode;
+pub mod hex_encode;
+pub mod html_entity_decode;
+pub mod js_decode;
+pub mod length;
+pub mod lowercase;
+pub mod md5;
+pub mod none;
+pub mod normalise_path;
+pub mod normalise_path_win;
+pub mod parity_even_7bit;
+pub mod parity_odd_7bit;
+pub mod parity_zero_7bit;
+pub mod remove_comments;
+pub mod remove_comments_char;
+pub mod remove_nulls;
+pub mod remove_whitespace;
+pub mod replace_comments;
+pub mod replace_nulls;
+pub mod sha1;
+pub mod sql_hex_decode;
+pub mod trim;
+pub mod trim_left;
+pub mod trim_right;
+pub mod uppercase;
+pub mod url_decode;
+pub mod url_decode_uni;
+pub mod url_encode;
+pub mod utf8_to_unicode;
+
+#[cfg(test)]
+mod proptests;
+
+/// The signature every transformation implements.
+///
+/// Returns `None` when the output equals the input (nothing is allocated),
+/// `Some(output)` otherwise. Individual functions may return `Some` with an
+/// unchanged value in rare cases (e.g. `%zz` for `urlDecode`); the public
+/// [`Transformation::apply`] normalises that to `None`.
+pub type TransformFn = fn(&[u8]) -> Option<Vec<u8>>;
+
+/// A SecLang transformation, as named by a `t:` action.
+///
+/// A one-byte handle: `Copy`, `Eq`, `Hash`, `Ord`; its discriminant is its row
+/// in [`TABLE`] (see [`Transformation::index`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Transformation {
+    /// `t:none`: the reset marker. Not a function; see [`Transformation::is_reset`].
+    None = 0,
+    /// `t:lowercase`
+    Lowercase,
+    /// `t:uppercase`
+    Uppercase,
+    /// `t:urlDecode`
+    UrlDecode,
+    /// `t:urlDecodeUni`
+    UrlDecodeUni,
+    /// `t:urlEncode`
+    UrlEncode,
+    /// `t:htmlEntityDecode`
+    HtmlEntityDecode,
+    /// `t:jsDecode`
+    JsDecode,
+    /// `t:cssDecode`
+    CssDecode,
+    /// `t:escapeSeqDecode`
+    EscapeSeqDecode,
+    /// `t:cmdLine`
+    CmdLine,
+    /// `t:compressWhitespace`
+    CompressWhitespace,
+    /// `t:removeWhitespace`
+    RemoveWhitespace,
+    /// `t:removeNulls`
+    RemoveNulls,
+    /// `t:replaceNulls`
+    ReplaceNulls,
+    /// `t:normalisePath` (also `t:normalizePath`)
+    NormalisePath,
+    /// `t:normalisePathWin` (also `t:normalizePathWin`)
+    NormalisePathWin,
+    /// `t:base64Decode`
+    Base64Decode,
+    /// `t:base64DecodeExt`
+    Base64DecodeExt,
+    /// `t:base64Encode`
+    Base64Encode,
+    /// `t:hexDecode`
+    HexDecode,
+    /// `t:hexEncode`
+    HexEncode,
+    /// `t:sqlHexDecode`
+    SqlHexDecode,
+    /// `t:md5`
+    Md5,
+    /// `t:sha1`
+    Sha1,
+    /// `t:length`
+    Length,
+    /// `t:trim`
+    Trim,
+    /// `t:trimLeft`
+    TrimLeft,
+    /// `t:trimRight`
+    TrimRight,
+    /// `t:removeComments`
+    RemoveComments,
+    /// `t:removeCommentsChar`
+    RemoveCommentsChar,
+    /// `t:replaceComments`
+    ReplaceComments,
+    /// `t:utf8toUnicode`
+    Utf8ToUnicode,
+    /// `t:parityEven7bit`
+    ParityEven7bit,
+    /// `t:parityOdd7bit`
+    ParityOdd7bit,
+    /// `t:parityZero7bit`
+    ParityZero7bit,
+}
+
+/// One row of the registry: a SecLang spelling, its handle, its implementation.
+#[derive(Clone, Copy)]
+pub struct Entry {
+    /// The name as written after `t:` (canonical SecLang spelling, or an alias).
+    pub name: &'static str,
+    /// The handle this name resolves to.
+    pub transformation: Transformation,
+    /// The implementation. For `none` this is the identity.
+    pub func: TransformFn,
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("name", &self.name)
+            .field("transformation", &self.transformation)
+            .finish_non_exhaustive()
+    }
+}
+
+const fn row(name: &'static str, transformation: Transformation, func: TransformFn) -> Entry {
+    Entry {
+        name,
+        transformation,
+        func,
+    }
+}
+
+use Transformation as T;
+
+/// The registry of every transformation.
+///
+/// Rows `0..Transformation::COUNT` are the canonical names, in discriminant
+/// order (so `TABLE[t as usize].transformation == t`); the rows after them are
+/// aliases.
+pub static TABLE: &[Entry] = &[
+    row("none", T::None, none::transform),
+    row("lowercase", T::Lowercase, lowercase::transform),
+    row("uppercase", T::Uppercase, uppercase::transform),
+    row("urlDecode", T::UrlDecode, url_decode::transform),
+    row("urlDecodeUni", T::UrlDecodeUni, url_decode_uni::transform),
+    row("urlEncode", T::UrlEncode, url_encode::transform),
+    row(
+        "htmlEntityDecode",
+        T::HtmlEntityDecode,
+        html_entity_decode::transform,
+    ),
+    row("jsDecode", T::JsDecode, js_decode::transform),
+    row("cssDecode", T::CssDecode, css_decode::transform),
+    row(
+        "escapeSeqDecode",
+        T::EscapeSeqDecode,
+        escape_seq_decode::transform,
+    ),
+    row("cmdLine", T::CmdLine, cmd_line::transform),
+    row(
+        "compressWhitespace",
+        T::CompressWhitespace,
+        compress_whitespace::transform,
+    ),
+    row(
+        "removeWhitespace",
+        T::RemoveWhitespace,
+        remove_whitespace::transform,
+    ),
+    row("removeNulls", T::RemoveNulls, remove_nulls::transform),
+    row("replaceNulls", T::ReplaceNulls, replace_nulls::transform),
+    row("normalisePath", T::NormalisePath, normalise_path::transform),
+    row(
+        "normalisePathWin",
+        T::NormalisePathWin,
+        normalise_path_win::transform,
+    ),
+    row("base64Decode", T::Base64Decode, base64_decode::transform),
+    row(
+        "base64DecodeExt",
+        T::Base64DecodeExt,
+        base64_decode_ext::transform,
+    ),
+    row("base64Encode", T::Base64Encode, base64_encode::transform),
+    row("hexDecode", T::HexDecode, hex_decode::transform),
+    row("hexEncode", T::HexEncode, hex_encode::transform),
+    row("sqlHexDecode", T::SqlHexDecode, sql_hex_decode::transform),
+    row("md5", T::Md5, md5::transform),
+    row("sha1", T::Sha1, sha1::transform),
+    row("length", T::Length, length::transform),
+    row("trim", T::Trim, trim::transform),
+    row("trimLeft", T::TrimLeft, trim_left::transform),
+    row("trimRight", T::TrimRight, trim_right::transform),
+    row(
+        "removeComments",
+        T::RemoveComments,
+        remove_comments::transform,
+    ),
+    row(
+        "removeCommentsChar",
+        T::RemoveCommentsChar,
+        remove_comments_char::transform,
+    ),
+    row(
+        "replaceComments",
+        T::ReplaceComments,
+        replace_comments::transform,
+    ),
+    row(
+        "utf8toUnicode",
+        T::Utf8ToUnicode,
+        utf8_to_unicode::transform,
+    ),
+    row(
+        "parityEven7bit",
+        T::ParityEven7bit,
+        parity_even_7bit::transform,
+    ),
+    row(
+        "parityOdd7bit",
+        T::ParityOdd7bit,
+        parity_odd_7bit::transform,
+    ),
+    row(
+        "parityZero7bit",
+        T::ParityZero7bit,
+        parity_zero_7bit::transform,
+    ),
+    // Aliases (US spellings) after the canonical rows.
+    row("normalizePath", T::NormalisePath, normalise_path::transform),
+    row(
+        "normalizePathWin",
+        T::NormalisePathWin,
+        normalise_path_win::transform,
+    ),
+];
+
+/// Resolves a SecLang transformation name (the part after `t:`), ignoring
+/// ASCII case. Returns `None` for unknown names.
+pub fn lookup(name: &str) -> Option<Transformation> {
+    TABLE
+        .iter()
+        .find(|e| e.name.eq_ignore_ascii_case(name))
+        .map(|e| e.transformation)
+}
+
+impl Transformation {
+    /// Number of distinct transformations (including `none`).
+    pub const COUNT: usize = 36;
+
+    /// The row of this transformation in [`TABLE`]; also a dense index in
+    /// `0..COUNT` for per-transformation arrays.
+    #[inline]
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The handle at a dense index, if any.
+    #[inline]
+    pub fn from_index(index: usize) -> Option<Self> {
+        if index < Self::COUNT {
+            Some(TABLE[index].transformation)
+        } else {
+            None
+        }
+    }
+
+    /// Every transformation, `none` first, in index order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        TABLE[..Self::COUNT].iter().map(|e| e.transformation)
+    }
+
+    /// The canonical SecLang name (`"urlDecodeUni"`, `"normalisePath"`, …).
+    #[inline]
+    pub fn name(self) -> &'static str {
+        TABLE[self.index()].name
+    }
+
+    /// Whether this is `t:none`, which resets the transformation list built so
+    /// far instead of transforming anything.
+    #[inline]
+    pub const fn is_reset(self) -> bool {
+        matches!(self, Self::None)
+    }
+
+    /// The implementation. Prefer [`Transformation::apply`], which also
+    /// normalises "changed to the same bytes" to `None`.
+    #[inline]
+    pub fn func(self) -> TransformFn {
+        TABLE[self.index()].func
+    }
+
+    /// Applies the transformation. `None` means the output equals `input`
+    /// (nothing was allocated); `Some(v)` always differs from `input`.
+    /// `Transformation::None` is the identity here.
+    #[inline]
+    pub fn apply(self, input: &[u8]) -> Option<Vec<u8>> {
+        match (self.func())(input) {
+            Some(out) if out.as_slice() != input => Some(out),
+            _ => None,
+        }
+    }
+
+    /// Like [`Transformation::apply`], as a `Cow` that borrows when unchanged.
+    #[inline]
+    pub fn apply_cow(self, input: &[u8]) -> Cow<'_, [u8]> {
+        match self.apply(input) {
+            Some(out) => Cow::Owned(out),
+            None => Cow::Borrowed(input),
+        }
+    }
+}
+
+impl fmt::Display for Transformation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Applies a chain left to right with ModSecurity's `t:none` semantics: every
+/// transformation before the last `none` is dropped.
+///
+/// The engine caches per prefix and will not use this; it is the reference
+/// for what a chain means and handy in tests and tools.
+pub fn apply_chain<'a>(chain: &[Transformation], input: &'a [u8]) -> Cow<'a, [u8]> {
+    let start = chain
+        .iter()
+        .rposition(|t| t.is_reset())
+        .map_or(0, |i| i + 1);
+    let mut value = Cow::Borrowed(input);
+    for t in &chain[start..] {
+        if let Some(out) = t.apply(&value) {
+            value = Cow::Owned(out);
+        }
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_has_every_transformation_once_in_index_order() {
+        assert_eq!(TABLE.len(), Transformation::COUNT + 2);
+        for (i, e) in TABLE[..Transformation::COUNT].iter().enumerate() {
+            assert_eq!(
+                e.transformation.index(),
+                i,
+                "row {i} ({}) out of order",
+                e.name
+            );
+        }
+        assert_eq!(Transformation::all().count(), Transformation::COUNT);
+        assert_eq!(Transformation::from_index(Transformation::COUNT), None);
+        assert_eq!(
+            Transformation::from_index(35),
+            Some(Transformation::ParityZero7bit)
+        );
+    }
+
+    #[test]
+    fn names_are_unique_ignoring_case() {
+        for (i, a) in TABLE.iter().enumerate() {
+            for b in &TABLE[i + 1..] {
+                assert!(!a.name.eq_ignore_ascii_case(b.name), "duplicate {}", a.name);
+            }
+        }
+    }
+
+    #[test]
+    fn every_name_resolves_to_its_row() {
+        let mut checked = 0;
+        for e in TABLE {
+            assert_eq!(lookup(e.name), Some(e.transformation));
+            assert_eq!(lookup(&e.name.to_ascii_uppercase()), Some(e.transformation));
+            assert_eq!(lookup(&e.name.to_ascii_lowercase()), Some(e.transformation));
+            checked += 1;
+        }
+        assert_eq!(checked, 38);
+    }
+
+    #[test]
+    fn aliases_behave_like_their_canonical_row() {
+        let samples: [&[u8]; 4] = [b"a/./b/../c", b"a\\b\\..\\c", b"//x//", b""];
+        let mut checked = 0;
+        for e in &TABLE[Transformation::COUNT..] {
+            for s in samples {
+                assert_eq!((e.func)(s), (e.transformation.func())(s), "{}", e.name);
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 8);
+    }
+
+    #[test]
+    fn us_spellings_and_canonical_names() {
+        assert_eq!(lookup("normalizePath"), Some(Transformation::NormalisePath));
+        assert_eq!(
+            lookup("normalizePathWin"),
+            Some(Transformation::NormalisePathWin)
+        );
+        assert_eq!(Transformation::NormalisePath.name(), "normalisePath");
+        assert_eq!(Transformation::Utf8ToUnicode.name(), "utf8toUnicode");
+        assert_eq!(Transformation::CmdLine.to_string(), "cmdLine");
+        assert_eq!(lookup("cmd_line"), None);
+        assert_eq!(lookup(""), None);
+        assert_eq!(lookup("lowercase "), None);
+    }
+
+    #[test]
+    fn none_is_a_reset_marker_and_the_identity() {
+        let t = lookup("none").unwrap();
+        assert_eq!(t, Transformation::None);
+        assert!(t.is_reset());
+        assert_eq!(Transformation::all().filter(|t| t.is_reset()).count(), 1);
+        assert_eq!(t.apply(b"ABC"), None);
+    }
+
+    #[test]
+    fn apply_reports_unchanged_as_none() {
+        // urlDecode sees a '%' but decodes nothing.
+        assert_eq!(Transformation::UrlDecode.apply(b"100%zz"), None);
+        // length of "1" is "1".
+        assert_eq!(Transformation::Length.apply(b"1"), None);
+        assert!(matches!(
+            Transformation::Lowercase.apply_cow(b"abc"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(Transformation::Lowercase.apply_cow(b"ABC").as_ref(), b"abc");
+    }
+
+    #[test]
+    fn chain_honours_the_last_none() {
+        use Transformation as T;
+        let v = apply_chain(
+            &[T::Uppercase, T::None, T::UrlDecode, T::Lowercase],
+            b"A%42c",
+        );
+        assert_eq!(v.as_ref(), b"abc");
+        let v = apply_chain(&[T::UrlDecode, T::None], b"%41");
+        assert_eq!(v.as_ref(), b"%41");
+        let v = apply_chain(&[], b"x");
+        assert!(matches!(v, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn handle_is_one_byte() {
+        assert_eq!(std::mem::size_of::<Transformation>(), 1);
+        assert_eq!(std::mem::size_of::<Option<Transformation>>(), 1);
+    }
+}
