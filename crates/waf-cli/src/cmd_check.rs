@@ -1,9 +1,11 @@
-//! `waf check`: load rule files the way a deployment would and report every problem.
+//! `waf check`: load rule files the way a deployment would (parse, then compile with the
+//! engine, data files included) and report every problem.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use waf_core::{RuleErrors, RuleSet};
 use waf_seclang::{ActionKind, Directive, FsLoader, ParseOutput, Parser};
 
 #[derive(clap::Args)]
@@ -90,22 +92,34 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         parser.parse_file(&file.to_string_lossy(), None);
     }
     let out = parser.finish();
+    let mut errors: Vec<String> = out.errors.iter().map(ToString::to_string).collect();
+    let mut warnings: Vec<String> = out.warnings.iter().map(ToString::to_string).collect();
+    let mut loaded = count_rules(&out);
+    // Compile only what parsed cleanly: a skipped directive would only cause follow-up
+    // errors (a chain without its link, a marker never defined).
+    if errors.is_empty() {
+        match RuleSet::compile(&out.ast, &mut loader) {
+            Ok(compiled) => {
+                loaded = compiled.rules.rule_count();
+                warnings.extend(compiled.warnings.iter().map(ToString::to_string));
+            }
+            Err(RuleErrors(compile_errors)) => {
+                errors.extend(compile_errors.iter().map(ToString::to_string))
+            }
+        }
+    }
     let stdout = std::io::stdout();
     let mut stdout = stdout.lock();
-    for e in &out.errors {
-        writeln!(stdout, "{e}")?;
-    }
-    for w in &out.warnings {
-        writeln!(stdout, "{w}")?;
+    for line in errors.iter().chain(&warnings) {
+        writeln!(stdout, "{line}")?;
     }
     writeln!(
         stdout,
-        "rules: {} loaded, {} errors, {} warnings",
-        count_rules(&out),
-        out.errors.len(),
-        out.warnings.len()
+        "rules: {loaded} loaded, {} errors, {} warnings",
+        errors.len(),
+        warnings.len()
     )?;
-    Ok(if out.errors.is_empty() {
+    Ok(if errors.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

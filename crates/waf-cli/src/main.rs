@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod cmd_analyzer;
 mod cmd_check;
 mod cmd_detect;
+mod cmd_eval;
 mod cmd_ftw;
 
 #[derive(Parser)]
@@ -28,6 +29,8 @@ enum Command {
     Analyzer(cmd_analyzer::AnalyzerArgs),
     /// SQLi/XSS detection (libinjection-compatible), one input per line on stdin.
     Detect(cmd_detect::DetectArgs),
+    /// Evaluate one raw HTTP request and print the decision and matched rules.
+    Eval(cmd_eval::EvalArgs),
     /// Run CRS regression tests (go-ftw YAML) in-process and report pass counts.
     Ftw(cmd_ftw::FtwArgs),
 }
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Command::Analyzer(args) => cmd_analyzer::run(args),
         Command::Detect(args) => cmd_detect::run(args),
         Command::Ftw(args) => cmd_ftw::run(args),
+        Command::Eval(args) => cmd_eval::run(args),
     };
     match result {
         Ok(code) => code,

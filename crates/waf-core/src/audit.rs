@@ -104,11 +104,10 @@ impl RuleMatch {
             self.line,
             self.id
         );
-        let _ = write!(
-            line,
-            "[rev \"{}\"] ",
-            escape_log(self.rev.as_deref().unwrap_or("").as_bytes())
-        );
+        if let Some(rev) = self.rev.as_deref().filter(|r| !r.is_empty()) {
+            // Like ModSecurity 2, an empty revision is left out rather than printed empty.
+            let _ = write!(line, "[rev \"{}\"] ", escape_log(rev.as_bytes()));
+        }
         let _ = write!(
             line,
             "[msg \"{}\"] [data \"{}\"] ",

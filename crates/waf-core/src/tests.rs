@@ -70,3 +70,19 @@ fn xml_targets_together() {
     );
     assert_eq!(ids, vec![2]);
 }
+
+#[test]
+fn body_processor_is_known_in_phase_one_and_macros_expand_in_operators() {
+    let r = rules(
+        "SecAction \"id:1,phase:1,pass,nolog,setvar:tx.max_file_size=64100\"\n\
+         SecRule &TX:MAX_FILE_SIZE \"@eq 1\" \"id:2,phase:1,pass,log,chain\"\n\
+         SecRule REQBODY_PROCESSOR \"@streq MULTIPART\" \"chain\"\n\
+         SecRule REQUEST_HEADERS:Content-Length \"@gt %{tx.max_file_size}\" \"t:none\"\n",
+    );
+    let headers = [
+        ("Content-Type", "multipart/form-data; boundary=x"),
+        ("Content-Length", "64200"),
+    ];
+    let (ids, _) = run(&r, "POST", "/", &headers, b"");
+    assert_eq!(ids, vec![2]);
+}

@@ -93,8 +93,9 @@ pub struct WordError {
     pub message: &'static str,
 }
 
-/// Splits a logical line into words. In a double-quoted word, `\"` stands for `"` and every
-/// other backslash is kept as written (operator patterns rely on that).
+/// Splits a logical line into words. In a double-quoted word, `\"` stands for `"` and `\\`
+/// for `\`, as Apache's configuration reader has it (CRS 3 writes `"@rx [a-z]:\\\\inetpub"`
+/// for a regex matching one backslash); every other backslash is kept as written.
 pub fn split_words(text: &str) -> Result<Vec<Word>, WordError> {
     let bytes = text.as_bytes();
     let mut words = Vec::new();
@@ -111,8 +112,8 @@ pub fn split_words(text: &str) -> Result<Vec<Word>, WordError> {
             let mut closed = false;
             while j < bytes.len() {
                 match bytes[j] {
-                    b'\\' if bytes.get(j + 1) == Some(&b'"') => {
-                        value.push('"');
+                    b'\\' if matches!(bytes.get(j + 1), Some(b'"' | b'\\')) => {
+                        value.push(bytes[j + 1] as char);
                         j += 2;
                     }
                     b'"' => {
@@ -202,11 +203,13 @@ mod tests {
     }
 
     #[test]
-    fn quoted_words_unescape_only_quotes() {
-        let words = split_words(r#"SecRule ARGS "@rx \"\d+\\x5c" 'x'"#).unwrap();
+    fn quoted_words_unescape_quotes_and_backslashes() {
+        let words = split_words(r#"SecRule ARGS "@rx \"\d+\\\\x5c\x5c" 'x'"#).unwrap();
         let texts: Vec<_> = words.iter().map(|w| w.text.as_str()).collect();
-        assert_eq!(texts, ["SecRule", "ARGS", r#"@rx "\d+\\x5c"#, "'x'"]);
+        assert_eq!(texts, ["SecRule", "ARGS", r#"@rx "\d+\\x5c\x5c"#, "'x'"]);
         assert!(words[2].quoted);
+        // A bare word keeps its backslashes.
+        assert_eq!(split_words(r"a\\b").unwrap()[0].text, r"a\\b");
     }
 
     #[test]

@@ -7,14 +7,16 @@ use crate::ast::*;
 
 /// A configuration word: bare when it can be, double-quoted (with `\"`) otherwise.
 fn word(text: &str) -> String {
-    if !text.is_empty() && !text.contains(|c: char| c.is_ascii_whitespace() || c == '"') {
+    if !text.is_empty()
+        && !text.contains(|c: char| c.is_ascii_whitespace() || c == '"' || c == '\\')
+    {
         return text.to_string();
     }
     quoted(text)
 }
 
 fn quoted(text: &str) -> String {
-    format!("\"{}\"", text.replace('"', "\\\""))
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// An action value: bare when it can be, single-quoted (with `\'`) otherwise.

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use base64::Engine as _;
-use waf_core::{RuleSet, Transaction, TransactionOptions};
+use waf_core::{Intervention, RuleSet, Transaction, TransactionOptions};
 use waf_seclang::{FsLoader, Loader, MemoryLoader};
 
 use super::expect::{Expectation, Outcome};
@@ -109,8 +109,8 @@ impl Loader for HarnessLoader {
     }
 }
 
-/// Compiles CRS from `crs_dir` as the harness does.
-pub fn load_crs(crs_dir: &Path) -> Result<Arc<RuleSet>, String> {
+/// The load order of a CRS directory: its setup file, then `rules/*.conf` by name.
+pub fn crs_files(crs_dir: &Path) -> Result<(PathBuf, Vec<PathBuf>), String> {
     let setup = ["crs-setup.conf", "crs-setup.conf.example"]
         .iter()
         .map(|n| crs_dir.join(n))
@@ -122,22 +122,46 @@ pub fn load_crs(crs_dir: &Path) -> Result<Arc<RuleSet>, String> {
         .filter(|p| p.extension().is_some_and(|e| e == "conf"))
         .collect();
     rules.sort();
+    Ok((setup, rules))
+}
+
+/// Compiles rules in this order: `base` (inline text), then CRS's setup file, then
+/// `after_setup` (inline), then CRS's rules, then `extra` files.
+pub fn load_rules(
+    base: &str,
+    crs_dir: Option<&Path>,
+    after_setup: &str,
+    extra: &[PathBuf],
+) -> Result<Arc<RuleSet>, String> {
     let mut memory = MemoryLoader::new();
-    let setup_text =
-        std::fs::read_to_string(&setup).map_err(|e| format!("{}: {e}", setup.display()))?;
     memory
-        .insert("<harness base>", BASE_CONFIG)
-        .insert("<harness tests>", test_settings_for(&setup_text));
+        .insert("<base>", base)
+        .insert("<after setup>", after_setup);
+    let mut files: Vec<String> = vec!["<base>".into()];
+    if let Some(dir) = crs_dir {
+        let (setup, rules) = crs_files(dir)?;
+        files.push(setup.display().to_string());
+        files.push("<after setup>".into());
+        files.extend(rules.iter().map(|p| p.display().to_string()));
+    }
+    files.extend(extra.iter().map(|p| p.display().to_string()));
     let mut loader = HarnessLoader { memory };
-    let mut files: Vec<String> = vec![
-        "<harness base>".into(),
-        setup.display().to_string(),
-        "<harness tests>".into(),
-    ];
-    files.extend(rules.iter().map(|p| p.display().to_string()));
     let names: Vec<&str> = files.iter().map(String::as_str).collect();
     let compiled = RuleSet::load(&mut loader, &names).map_err(|e| e.to_string())?;
     Ok(Arc::new(compiled.rules))
+}
+
+/// Compiles CRS from `crs_dir` as the CRS test harness does.
+pub fn load_crs(crs_dir: &Path) -> Result<Arc<RuleSet>, String> {
+    let (setup, _) = crs_files(crs_dir)?;
+    let setup_text =
+        std::fs::read_to_string(&setup).map_err(|e| format!("{}: {e}", setup.display()))?;
+    load_rules(
+        BASE_CONFIG,
+        Some(crs_dir),
+        test_settings_for(&setup_text),
+        &[],
+    )
 }
 
 /// The backend's answer to a request (albedo's `/reflect`, or an empty 200).
@@ -249,6 +273,84 @@ fn sniff_content_type(body: &[u8]) -> &'static str {
     }
 }
 
+/// A request taken through every phase.
+pub struct Evaluated {
+    pub transaction: Transaction,
+    /// The interruption, if a rule interrupted.
+    pub verdict: Option<Intervention>,
+    /// What the client gets: the intervention's status or the backend's.
+    pub status: u16,
+    /// The backend's response body (empty when interrupted before it).
+    pub response_body: Vec<u8>,
+}
+
+impl Evaluated {
+    /// The error-log lines of every matched logging rule, one per line.
+    pub fn log_lines(&self) -> String {
+        let mut log = String::new();
+        for m in self.transaction.matched_rules().iter().filter(|m| m.log) {
+            let interrupted = self
+                .verdict
+                .as_ref()
+                .filter(|i| i.rule_id == m.id)
+                .map(|i| (i.status, i.phase));
+            log.push_str(&m.error_log_line(interrupted));
+            log.push('\n');
+        }
+        log
+    }
+}
+
+/// Runs a parsed request through all five phases, with albedo's behaviour standing in for
+/// the backend.
+pub fn evaluate_request(
+    rules: &Arc<RuleSet>,
+    request: &HttpRequest,
+    options: TransactionOptions,
+) -> Evaluated {
+    let mut tx = Transaction::new(Arc::clone(rules), options);
+    let _ = tx.process_connection("127.0.0.1", 40000, "127.0.0.1", 80);
+    let version = request
+        .protocol
+        .strip_prefix(b"HTTP/")
+        .unwrap_or(&request.protocol)
+        .to_vec();
+    let _ = tx.process_uri(&request.uri, &request.method, &version);
+    for (name, value) in &request.headers {
+        let _ = tx.add_request_header(name, value);
+    }
+    let mut verdict = tx.process_request_headers().ok().flatten();
+    if verdict.is_none() {
+        let _ = tx.append_request_body(&request.body);
+        verdict = tx.process_request_body().ok().flatten();
+    }
+    let mut status = verdict.as_ref().map_or(200, |i| i.status);
+    let mut response_body = Vec::new();
+    if verdict.is_none() {
+        let response = backend(request);
+        for (name, value) in &response.headers {
+            let _ = tx.add_response_header(name, value);
+        }
+        verdict = tx
+            .process_response_headers(response.status, b"HTTP/1.1")
+            .ok()
+            .flatten();
+        if verdict.is_none() {
+            let _ = tx.append_response_body(&response.body);
+            verdict = tx.process_response_body().ok().flatten();
+        }
+        status = verdict.as_ref().map_or(response.status, |i| i.status);
+        response_body = response.body;
+    }
+    let _ = tx.process_logging();
+    Evaluated {
+        transaction: tx,
+        verdict,
+        status,
+        response_body,
+    }
+}
+
 /// Sends one raw request through a transaction and reports what a go-ftw run would see.
 pub fn run_request(rules: &Arc<RuleSet>, raw: &[u8]) -> Outcome {
     let parsed = http::parse_request(raw).map(front_end);
@@ -279,57 +381,15 @@ pub fn run_request(rules: &Arc<RuleSet>, raw: &[u8]) -> Outcome {
             };
         }
     };
-    let mut tx = Transaction::new(Arc::clone(rules), TransactionOptions::default());
-    let mut verdict = None;
-    let _ = tx.process_connection("127.0.0.1", 40000, "127.0.0.1", 80);
-    let version = request
-        .protocol
-        .strip_prefix(b"HTTP/")
-        .unwrap_or(&request.protocol)
-        .to_vec();
-    let _ = tx.process_uri(&request.uri, &request.method, &version);
-    for (name, value) in &request.headers {
-        let _ = tx.add_request_header(name, value);
-    }
-    if let Ok(v) = tx.process_request_headers() {
-        verdict = v;
-    }
-    if verdict.is_none() {
-        let _ = tx.append_request_body(&request.body);
-        verdict = tx.process_request_body().ok().flatten();
-    }
-    let mut status = verdict.as_ref().map(|i| i.status);
+    let evaluated = evaluate_request(rules, &request, TransactionOptions::default());
     let mut response_text = Vec::new();
-    if verdict.is_none() {
-        let response = backend(&request);
-        for (name, value) in &response.headers {
-            let _ = tx.add_response_header(name, value);
-        }
-        verdict = tx
-            .process_response_headers(response.status, b"HTTP/1.1")
-            .ok()
-            .flatten();
-        if verdict.is_none() {
-            let _ = tx.append_response_body(&response.body);
-            verdict = tx.process_response_body().ok().flatten();
-        }
-        status = Some(verdict.as_ref().map_or(response.status, |i| i.status));
-        response_text = format!("HTTP/1.1 {}\r\n\r\n", status.unwrap_or(200)).into_bytes();
-        response_text.extend_from_slice(&response.body);
-    }
-    let _ = tx.process_logging();
-    let mut log = String::new();
-    for m in tx.matched_rules().iter().filter(|m| m.log) {
-        let interrupted = verdict
-            .as_ref()
-            .filter(|i| i.rule_id == m.id)
-            .map(|i| (i.status, i.phase));
-        log.push_str(&m.error_log_line(interrupted));
-        log.push('\n');
+    if evaluated.verdict.is_none() {
+        response_text = format!("HTTP/1.1 {}\r\n\r\n", evaluated.status).into_bytes();
+        response_text.extend_from_slice(&evaluated.response_body);
     }
     Outcome {
-        status,
-        log,
+        status: Some(evaluated.status),
+        log: evaluated.log_lines(),
         response_body: response_text,
         error: None,
     }

@@ -179,7 +179,8 @@ impl Transaction {
                 Cow::Borrowed(r.body_error.as_deref().unwrap_or("").as_bytes()),
             ),
             Var::ReqbodyProcessor => {
-                if let Some(p) = &r.body_processor {
+                let chosen = self.overrides.body_processor.as_ref();
+                if let Some(p) = chosen.or(r.body_processor.as_ref()) {
                     scalar(out, Cow::Borrowed(p.as_bytes()));
                 }
             }

@@ -487,7 +487,13 @@ impl Transaction {
             AuditEngineMode::On => true,
             AuditEngineMode::RelevantOnly => self.is_relevant(),
         };
-        relevant.then(|| crate::audit::build_record(self))
+        relevant.then(|| self.build_audit_record())
+    }
+
+    /// The audit record whether or not `SecAuditEngine` finds the transaction relevant
+    /// (for tools that always want one, such as `waf eval --json`).
+    pub fn build_audit_record(&self) -> AuditRecord {
+        crate::audit::build_record(self)
     }
 
     fn is_relevant(&self) -> bool {

@@ -100,8 +100,22 @@ impl Transaction {
         r.args_get = parsed.args;
     }
 
-    /// Derives what phase 1 reads from the headers: cookies.
+    /// Derives what phase 1 reads from the headers: cookies, and the body processor the
+    /// Content-Type selects (`REQBODY_PROCESSOR` is readable in phase 1, as in ModSecurity;
+    /// `ctl:requestBodyProcessor` may still override it).
     pub(super) fn prepare_request_headers(&mut self) {
+        let content_type = self
+            .request_header(b"content-type")
+            .map(<[u8]>::to_ascii_lowercase);
+        self.req.body_processor = content_type.and_then(|ct| {
+            if ct.starts_with(b"application/x-www-form-urlencoded") {
+                Some("URLENCODED".to_string())
+            } else if ct.starts_with(b"multipart/form-data") {
+                Some("MULTIPART".to_string())
+            } else {
+                None
+            }
+        });
         let limits = self.body_limits();
         let mut cookies = Vec::new();
         for (name, value) in &self.req.headers {
@@ -155,19 +169,11 @@ impl Transaction {
                     Some("Request body is larger than the configured limit".into());
             }
         }
-        let content_type = self
-            .request_header(b"content-type")
-            .map(<[u8]>::to_ascii_lowercase);
-        let processor = self.overrides.body_processor.clone().or_else(|| {
-            let ct = content_type.as_deref()?;
-            if ct.starts_with(b"application/x-www-form-urlencoded") {
-                Some("URLENCODED".to_string())
-            } else if ct.starts_with(b"multipart/form-data") {
-                Some("MULTIPART".to_string())
-            } else {
-                None
-            }
-        });
+        let processor = self
+            .overrides
+            .body_processor
+            .clone()
+            .or_else(|| self.req.body_processor.clone());
         // REQUEST_BODY holds the raw body except where the XML or multipart processor
         // took it apart (unless a rule forces it), as CRS's tests expect of ModSecurity.
         self.req.body_variable = !matches!(processor.as_deref(), Some("XML" | "MULTIPART"))
