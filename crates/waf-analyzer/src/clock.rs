@@ -118,10 +118,10 @@ pub fn parse_timestamp(s: &str) -> Option<UnixMillis> {
                 i += 1;
             }
             let tok = s[start..i].to_ascii_lowercase();
-            if tok.len() >= 3 {
-                if let Some(m) = MONTHS.iter().position(|x| tok.starts_with(x)) {
-                    month = Some(m as i64 + 1);
-                }
+            if tok.len() >= 3
+                && let Some(m) = MONTHS.iter().position(|x| tok.starts_with(x))
+            {
+                month = Some(m as i64 + 1);
             }
         } else {
             i += 1;

@@ -152,11 +152,11 @@ impl Engine {
             Some(id) => Some(self.dedup.key(id.as_str())),
             None => key,
         };
-        if let Some(k) = dedup_key {
-            if !self.dedup.first_time(k) {
-                Metrics::inc(&self.metrics.records_duplicate);
-                return;
-            }
+        if let Some(k) = dedup_key
+            && !self.dedup.first_time(k)
+        {
+            Metrics::inc(&self.metrics.records_duplicate);
+            return;
         }
         self.out.clear();
         match self.detector.observe(&rec, now, &mut self.out) {

@@ -220,10 +220,11 @@ impl Detector {
         bucket.level += score;
         bucket.requests = bucket.requests.saturating_add(1);
         for m in &rec.matches {
-            if let Some(id) = m.rule_id {
-                if bucket.rules.len() < MAX_RULES_KEPT && !bucket.rules.contains(&id) {
-                    bucket.rules.push(id);
-                }
+            if let Some(id) = m.rule_id
+                && bucket.rules.len() < MAX_RULES_KEPT
+                && !bucket.rules.contains(&id)
+            {
+                bucket.rules.push(id);
             }
         }
         // Within 0.1 % counts as full: a burst that fills the bucket exactly
@@ -252,7 +253,7 @@ impl Detector {
         if self.cfg.subnet.enabled {
             self.neighbourhood(ip, now, out);
         }
-        if self.observed % 65_536 == 0 {
+        if self.observed.is_multiple_of(65_536) {
             self.gc(now);
         }
         Outcome::Decided

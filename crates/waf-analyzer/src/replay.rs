@@ -66,11 +66,11 @@ pub fn replay(
                 continue;
             }
         };
-        if let Some(id) = &rec.id {
-            if !dedup.first_time(dedup.key(id.as_str())) {
-                sum.duplicates += 1;
-                continue;
-            }
+        if let Some(id) = &rec.id
+            && !dedup.first_time(dedup.key(id.as_str()))
+        {
+            sum.duplicates += 1;
+            continue;
         }
         if let Some(t) = rec.timestamp_ms {
             now = now.max(t);

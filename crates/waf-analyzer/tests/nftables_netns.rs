@@ -210,10 +210,10 @@ impl Lab {
             let mut buf = [0u8; 64];
             for _ in 0..3 {
                 let _ = s.send_to(b"ping", dst);
-                if let Ok((n, _)) = s.recv_from(&mut buf) {
-                    if &buf[..n] == b"ping" {
-                        return true;
-                    }
+                if let Ok((n, _)) = s.recv_from(&mut buf)
+                    && &buf[..n] == b"ping"
+                {
+                    return true;
                 }
             }
             false

@@ -377,10 +377,10 @@ fn phase(value: &str) -> Result<Phase, String> {
 
 fn severity(value: &str) -> Result<Severity, String> {
     let value = value.trim();
-    if let Ok(n) = value.parse::<usize>() {
-        if let Some(s) = Severity::ALL.get(n) {
-            return Ok(*s);
-        }
+    if let Ok(n) = value.parse::<usize>()
+        && let Some(s) = Severity::ALL.get(n)
+    {
+        return Ok(*s);
     }
     Severity::ALL
         .iter()

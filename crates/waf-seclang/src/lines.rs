@@ -52,18 +52,17 @@ pub fn logical_lines(source: &str) -> Vec<LogicalLine> {
                 });
             }
         }
-        if !continued {
-            if let Some(done) = current.take() {
-                if !done.text.trim().is_empty() {
-                    out.push(done);
-                }
-            }
-        }
-    }
-    if let Some(done) = current.take() {
-        if !done.text.trim().is_empty() {
+        if !continued
+            && let Some(done) = current.take()
+            && !done.text.trim().is_empty()
+        {
             out.push(done);
         }
+    }
+    if let Some(done) = current.take()
+        && !done.text.trim().is_empty()
+    {
+        out.push(done);
     }
     out
 }

@@ -19,15 +19,15 @@ pub fn parse_macros(text: &str) -> MacroString {
     let mut literal = String::new();
     let mut rest = text;
     while !rest.is_empty() {
-        if rest.starts_with("%{") {
-            if let Ok((after, part)) = macro_reference(rest) {
-                if !literal.is_empty() {
-                    parts.push(MacroPart::Literal(std::mem::take(&mut literal)));
-                }
-                parts.push(part);
-                rest = after;
-                continue;
+        if rest.starts_with("%{")
+            && let Ok((after, part)) = macro_reference(rest)
+        {
+            if !literal.is_empty() {
+                parts.push(MacroPart::Literal(std::mem::take(&mut literal)));
             }
+            parts.push(part);
+            rest = after;
+            continue;
         }
         let mut chars = rest.chars();
         if let Some(c) = chars.next() {

@@ -298,3 +298,15 @@ fn hostile_inputs_do_not_panic() {
         let _ = parse_str("t.conf", text);
     }
 }
+
+/// Found by the fuzzer: a bare word holding `"` and `\` must print as a quoted word whose
+/// backslashes are escaped, or it no longer parses.
+#[test]
+fn reprint_of_bare_word_with_quote_and_backslashes() {
+    let first = parse_str("t.conf", "secrule\tse\tsn\"\\\\");
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    let printed = first.ast.directives[0].node.to_string();
+    let second = parse_str("p.conf", &printed);
+    assert!(second.errors.is_empty(), "{printed}: {:?}", second.errors);
+    assert_eq!(first.ast.directives, second.ast.directives);
+}

@@ -322,21 +322,20 @@ fn run_loki_poll(
                 );
             }
         });
-        if let (Some(path), Some(c)) = (&state, poller.cursor()) {
-            if saved != Some(c) {
-                let tmp = path.with_extension("tmp");
-                let res =
-                    std::fs::write(&tmp, c.to_string()).and_then(|_| std::fs::rename(&tmp, path));
-                match res {
-                    Ok(()) => saved = Some(c),
-                    Err(e) => {
-                        Metrics::inc(&metrics.errors_source);
-                        log(
-                            Level::Warn,
-                            &comp,
-                            &format!("cannot save cursor to {}: {e}", path.display()),
-                        );
-                    }
+        if let (Some(path), Some(c)) = (&state, poller.cursor())
+            && saved != Some(c)
+        {
+            let tmp = path.with_extension("tmp");
+            let res = std::fs::write(&tmp, c.to_string()).and_then(|_| std::fs::rename(&tmp, path));
+            match res {
+                Ok(()) => saved = Some(c),
+                Err(e) => {
+                    Metrics::inc(&metrics.errors_source);
+                    log(
+                        Level::Warn,
+                        &comp,
+                        &format!("cannot save cursor to {}: {e}", path.display()),
+                    );
                 }
             }
         }

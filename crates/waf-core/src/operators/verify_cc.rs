@@ -39,7 +39,7 @@ fn luhn(text: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 impl Operator for VerifyCc {

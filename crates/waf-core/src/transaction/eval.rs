@@ -526,10 +526,10 @@ impl Transaction {
                 let key = String::from_utf8_lossy(&self.expand(key)).to_ascii_lowercase();
                 let seconds = crate::operators::parse_int(&self.expand(seconds));
                 let at = self.now_micros() / 1_000_000 + seconds;
-                if let Some(c) = self.persistent_mut(*collection) {
-                    if let Some((_, expiry)) = c.values.get_mut(&key) {
-                        *expiry = Some(at);
-                    }
+                if let Some(c) = self.persistent_mut(*collection)
+                    && let Some((_, expiry)) = c.values.get_mut(&key)
+                {
+                    *expiry = Some(at);
                 }
             }
             RunAction::InitCol { collection, key } => {

@@ -14,15 +14,15 @@ fn percent_decode(input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
     while i < input.len() {
-        if input[i] == b'%' {
-            if let (Some(h), Some(l)) = (
+        if input[i] == b'%'
+            && let (Some(h), Some(l)) = (
                 input.get(i + 1).copied().and_then(hex),
                 input.get(i + 2).copied().and_then(hex),
-            ) {
-                out.push(h << 4 | l);
-                i += 3;
-                continue;
-            }
+            )
+        {
+            out.push(h << 4 | l);
+            i += 3;
+            continue;
         }
         out.push(input[i]);
         i += 1;

@@ -363,11 +363,11 @@ pub fn fold(lexer: &mut Tokenizer<'_>) -> Folded {
         left += 1;
     }
 
-    if left < MAX_TOKENS {
-        if let Some(c) = f.last_comment {
-            f.vec[left] = c;
-            left += 1;
-        }
+    if left < MAX_TOKENS
+        && let Some(c) = f.last_comment
+    {
+        f.vec[left] = c;
+        left += 1;
     }
     Folded {
         tokens: f.vec,

@@ -106,16 +106,14 @@ pub fn analyze(input: &[u8], flags: Flags) -> Analysis {
     let mut folded = fold::fold(&mut lexer);
     let tokens = folded.tokens_mut();
     // PHP's "`" comment trick: a final, empty, unclosed backtick word is a comment.
-    if tokens.len() > 2 {
-        if let Some(last) = tokens.last_mut() {
-            if last.kind == TokenKind::Bareword
-                && last.str_open == b'`'
-                && last.value().is_empty()
-                && last.str_close == 0
-            {
-                last.kind = TokenKind::Comment;
-            }
-        }
+    if tokens.len() > 2
+        && let Some(last) = tokens.last_mut()
+        && last.kind == TokenKind::Bareword
+        && last.str_open == b'`'
+        && last.value().is_empty()
+        && last.str_close == 0
+    {
+        last.kind = TokenKind::Comment;
     }
     let fingerprint = Fingerprint::from_tokens(folded.tokens());
     Analysis {

@@ -452,14 +452,13 @@ impl<'a> Tokenizer<'a> {
         // prefix alone is the token.
         let kept = t.value().len();
         for i in 0..kept {
-            if matches!(s[pos + i], b'.' | b'`') {
-                if let Some(kind) = data::lookup(&s[pos..pos + i]) {
-                    if kind != TokenKind::Bareword {
-                        *t = Token::default();
-                        t.assign(kind, pos, &s[pos..pos + i]);
-                        return pos + i;
-                    }
-                }
+            if matches!(s[pos + i], b'.' | b'`')
+                && let Some(kind) = data::lookup(&s[pos..pos + i])
+                && kind != TokenKind::Bareword
+            {
+                *t = Token::default();
+                t.assign(kind, pos, &s[pos..pos + i]);
+                return pos + i;
             }
         }
         if wlen <= super::token::MAX_VALUE_LEN {
