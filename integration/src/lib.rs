@@ -5,4 +5,5 @@
 //! the bytes each test sends, an HTTP/1.x request parser that splits those bytes into
 //! the parts a WAF engine consumes, and the checks that decide whether a test passed.
 
+pub mod e2e;
 pub mod ftw;

@@ -278,6 +278,28 @@ impl Var {
         )
     }
 
+    /// Variables whose values are the request's or response's own data, fixed once the
+    /// caller supplied them (not written by rules, not computed per read).
+    pub fn is_request_data(self) -> bool {
+        !matches!(
+            self,
+            Var::Tx
+                | Var::Env
+                | Var::Ip
+                | Var::Session
+                | Var::User
+                | Var::Global
+                | Var::Resource
+                | Var::MatchedVar
+                | Var::MatchedVarName
+                | Var::MatchedVars
+                | Var::MatchedVarsNames
+                | Var::Rule
+                | Var::SessionId
+                | Var::UserId
+        )
+    }
+
     /// Every variable, for documentation and tests.
     pub fn all() -> impl Iterator<Item = Var> {
         TABLE.iter().map(|(_, v, _)| *v)

@@ -62,7 +62,9 @@ fn variables(vars: &[Variable]) -> String {
 }
 
 fn needs_selector_quotes(key: &str) -> bool {
-    key.starts_with(['/', '\'']) || key.contains(|c: char| c == '|' || c.is_ascii_whitespace())
+    key.is_empty()
+        || key.starts_with(['/', '\''])
+        || key.contains(|c: char| c == '|' || c.is_ascii_whitespace())
 }
 
 fn ids(ranges: &[IdRange]) -> String {

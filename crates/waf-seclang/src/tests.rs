@@ -310,3 +310,15 @@ fn reprint_of_bare_word_with_quote_and_backslashes() {
     assert!(second.errors.is_empty(), "{printed}: {:?}", second.errors);
     assert_eq!(first.ast.directives, second.ast.directives);
 }
+
+/// Found by the fuzzer: an empty quoted selector (`ARGS:''`) prints quoted, or it no longer
+/// parses.
+#[test]
+fn reprint_of_empty_quoted_selector() {
+    let first = parse_str("t.conf", "SecRule ARGS:'' \"x\" \"id:1\"");
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    let printed = first.ast.directives[0].node.to_string();
+    assert!(printed.contains("ARGS:''"), "{printed}");
+    let second = parse_str("p.conf", &printed);
+    assert_eq!(first.ast.directives, second.ast.directives);
+}

@@ -25,8 +25,11 @@ impl Operator for Rx {
         capture: Option<&mut CaptureSink>,
     ) -> Result<bool, OperatorError> {
         let limit = |e: crate::regex::LimitExceeded| OperatorError::RegexLimit { limit: e.limit };
-        let Some(sink) = capture else {
-            return self.0.is_match(input).map_err(limit);
+        // Most values do not match: answer that with the fast matcher and pay for
+        // capture groups only on a match.
+        let matched = self.0.is_match(input).map_err(limit)?;
+        let Some(sink) = capture.filter(|_| matched) else {
+            return Ok(matched);
         };
         let Some(caps) = self.0.captures(input).map_err(limit)? else {
             return Ok(false);

@@ -352,19 +352,31 @@ impl Transaction {
             Var::MatchedVars => pairs(out, var, &self.vars.matched_vars, selector, false),
             Var::MatchedVarsNames => pairs(out, var, &self.vars.matched_vars, selector, true),
             Var::Rule => {
-                let Some(rule) = &self.vars.current_rule else {
+                let Some(current) = &self.vars.current_rule else {
                     return;
                 };
-                let items: [(&[u8], Cow<'a, [u8]>); 6] = [
+                let Some(crate::rule::Entry::Rule(rule)) = self
+                    .rules()
+                    .phases
+                    .get(usize::from(current.phase.saturating_sub(1)))
+                    .and_then(|entries| entries.get(current.index))
+                else {
+                    return;
+                };
+                let m = &rule.metadata;
+                let text =
+                    |t: &'a Option<String>| Cow::Borrowed(t.as_deref().unwrap_or("").as_bytes());
+                let items: [(&[u8], Cow<'a, [u8]>); 7] = [
                     (b"id", number(rule.id)),
-                    (b"msg", Cow::Borrowed(&rule.msg)),
+                    (b"msg", text(&m.msg_literal)),
                     (
                         b"severity",
-                        rule.severity.map_or(Cow::Borrowed(b""), number),
+                        m.severity.map_or(Cow::Borrowed(b""), |s| number(s as u8)),
                     ),
                     (b"phase", number(rule.phase)),
-                    (b"ver", Cow::Borrowed(&rule.ver)),
-                    (b"rev", Cow::Borrowed(&rule.rev)),
+                    (b"ver", text(&m.ver)),
+                    (b"rev", text(&m.rev)),
+                    (b"logdata", Cow::Borrowed(&current.logdata)),
                 ];
                 for (k, v) in items {
                     if key_matches(selector, k) {
@@ -374,13 +386,6 @@ impl Transaction {
                             value: v,
                         });
                     }
-                }
-                if key_matches(selector, b"logdata") {
-                    out.push(Value {
-                        var,
-                        key: Cow::Borrowed(b"logdata"),
-                        value: Cow::Borrowed(&rule.logdata),
-                    });
                 }
             }
             Var::HighestSeverity => scalar(

@@ -17,15 +17,17 @@
 //! # The transformation cache
 //!
 //! CRS applies the same transformation chains to the same values in rule after rule.
-//! Results are cached per (interned transformation prefix, value): a content-addressed
-//! map whose hits are verified byte for byte, so no crafted collision can make one value
-//! stand in for another. The cache holds at most [`CACHE_BYTE_LIMIT`] bytes per
-//! transaction; beyond that it stops growing and evaluation simply recomputes.
+//! Results are cached per (value, interned transformation prefix), where a value is
+//! identified by the address and length of the request buffer it lives in (see
+//! [`ValueId`] for why that is sound). Only values of at least [`CACHE_MIN_LEN`] bytes
+//! are cached: measured on a browser GET with CRS v4, caching short values cost more
+//! (hashing, storing) than transforming them again. The cache holds at most
+//! [`CACHE_BYTE_LIMIT`] bytes per transaction; beyond that evaluation simply recomputes.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use waf_seclang::{AllowScope, EngineMode};
 
@@ -38,8 +40,12 @@ use crate::rule::*;
 use crate::variables::Var;
 use crate::{Intervention, InterventionAction};
 
-/// Upper bound on bytes held by one transaction's transformation cache.
+/// Upper bound on bytes of transformed values one transaction's cache holds.
 pub const CACHE_BYTE_LIMIT: usize = 4 << 20;
+
+/// Values shorter than this are transformed afresh each time (measured: for the short
+/// values of a typical GET, hashing and storing cost more than the transformations).
+pub const CACHE_MIN_LEN: usize = 256;
 
 #[derive(Debug, Clone)]
 enum Cached {
@@ -48,86 +54,106 @@ enum Cached {
     Changed(Arc<[u8]>),
 }
 
-/// Inputs seen under one (prefix, hash) key, each with its cached output.
-type CacheBucket = Vec<(Box<[u8]>, Cached)>;
+/// A value that cannot change while the cache holds it: the address and length of a
+/// buffer owned by the request or response data. Such buffers are neither freed nor
+/// moved while rules run; the cache is emptied whenever the caller adds request or
+/// response data, so an address is never reused for other bytes under the same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct ValueId {
+    addr: usize,
+    len: usize,
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct TransformCache {
-    entries: HashMap<(u32, u64), CacheBucket>,
+    entries: FxHashMap<(ValueId, u32), Cached>,
     bytes: usize,
 }
 
-#[derive(Default, Clone, Copy)]
-struct FixedState;
-
-impl BuildHasher for FixedState {
-    type Hasher = std::collections::hash_map::DefaultHasher;
-    fn build_hasher(&self) -> Self::Hasher {
-        std::collections::hash_map::DefaultHasher::new()
-    }
+/// A transformed value: the input itself, a cached result, or a fresh one.
+pub(crate) enum Transformed<'v> {
+    Borrowed(&'v [u8]),
+    Owned(Vec<u8>),
+    Shared(Arc<[u8]>),
 }
 
-fn hash_value(value: &[u8]) -> u64 {
-    let mut h = FixedState.build_hasher();
-    h.write(value);
-    h.finish()
+impl std::ops::Deref for Transformed<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Transformed::Borrowed(b) => b,
+            Transformed::Owned(o) => o,
+            Transformed::Shared(s) => s,
+        }
+    }
 }
 
 impl TransformCache {
-    fn get(&self, prefix: u32, hash: u64, input: &[u8]) -> Option<&Cached> {
-        self.entries
-            .get(&(prefix, hash))?
-            .iter()
-            .find(|(k, _)| k.as_ref() == input)
-            .map(|(_, v)| v)
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.bytes = 0;
     }
 
-    fn put(&mut self, prefix: u32, hash: u64, input: &[u8], output: Cached) {
-        let size = input.len()
+    fn put(&mut self, key: (ValueId, u32), output: Cached) {
+        let size = 48
             + if let Cached::Changed(o) = &output {
                 o.len()
             } else {
                 0
-            }
-            + 64;
-        if self.bytes + size > CACHE_BYTE_LIMIT {
-            return;
+            };
+        if self.bytes + size <= CACHE_BYTE_LIMIT {
+            self.bytes += size;
+            self.entries.insert(key, output);
         }
-        self.bytes += size;
-        self.entries
-            .entry((prefix, hash))
-            .or_default()
-            .push((input.into(), output));
     }
 
-    /// The value after all of `rule`'s transformations.
-    fn transform<'v>(&mut self, rule: &Rule, value: &'v [u8]) -> Cow<'v, [u8]> {
+    /// The value after all of `rule`'s transformations. `stable` says whether `value`
+    /// borrows from request or response data (see [`ValueId`]); others are not cached.
+    fn transform<'v>(&mut self, rule: &Rule, value: &'v [u8], stable: bool) -> Transformed<'v> {
         let n = rule.transformations.len();
+        let mut current = Transformed::Borrowed(value);
         if n == 0 {
-            return Cow::Borrowed(value);
+            return current;
         }
-        let hash = hash_value(value);
-        // Start from the longest prefix already known for this value.
+        // Short values are cheaper to transform again than to look up: the cache pays
+        // off for long ones (bodies, large parameters) that many rules transform alike.
+        if !stable || value.len() < CACHE_MIN_LEN {
+            for t in &rule.transformations {
+                if let Some(out) = t.apply(&current) {
+                    current = Transformed::Owned(out);
+                }
+            }
+            return current;
+        }
+        let id = ValueId {
+            addr: value.as_ptr() as usize,
+            len: value.len(),
+        };
+        // Start from the longest prefix of the chain already known for this value.
         let mut start = 0;
-        let mut current: Cow<'v, [u8]> = Cow::Borrowed(value);
         for k in (1..=n).rev() {
-            if let Some(hit) = self.get(rule.transformation_prefixes[k - 1], hash, value) {
+            if let Some(hit) = self.entries.get(&(id, rule.transformation_prefixes[k - 1])) {
                 if let Cached::Changed(out) = hit {
-                    current = Cow::Owned(out.to_vec());
+                    current = Transformed::Shared(Arc::clone(out));
                 }
                 start = k;
                 break;
             }
         }
         for k in start..n {
-            if let Some(out) = rule.transformations[k].apply(&current) {
-                current = Cow::Owned(out);
-            }
-            let cached = match &current {
-                Cow::Borrowed(_) => Cached::Same,
-                Cow::Owned(o) => Cached::Changed(Arc::from(o.as_slice())),
+            let cached = match rule.transformations[k].apply(&current) {
+                Some(out) => {
+                    let out: Arc<[u8]> = Arc::from(out);
+                    current = Transformed::Shared(Arc::clone(&out));
+                    Cached::Changed(out)
+                }
+                None => match &current {
+                    Transformed::Borrowed(_) => Cached::Same,
+                    Transformed::Owned(o) => Cached::Changed(Arc::from(o.as_slice())),
+                    Transformed::Shared(s) => Cached::Changed(Arc::clone(s)),
+                },
             };
-            self.put(rule.transformation_prefixes[k], hash, value, cached);
+            self.put((id, rule.transformation_prefixes[k]), cached);
         }
         current
     }
@@ -245,7 +271,11 @@ impl Transaction {
     /// Evaluates one link of a rule against its values.
     fn match_link(&self, rule: &Rule, top: &Rule, cache: &mut TransformCache) -> LinkOutcome {
         let mut outcome = LinkOutcome::default();
-        let runtime = self.runtime_exclusions(top);
+        let runtime = if self.overrides.removed_targets.is_empty() {
+            Vec::new()
+        } else {
+            self.runtime_exclusions(top)
+        };
         let mut values: Vec<Value<'_>> = Vec::new();
         if rule.targets.is_empty() {
             values.push(Value {
@@ -254,51 +284,58 @@ impl Transaction {
                 value: Cow::Borrowed(b""),
             });
         }
-        let mut scratch = Vec::new();
         for target in &rule.targets {
-            scratch.clear();
-            self.collect(target.var, &target.selector, &mut scratch);
-            scratch.retain(|v| {
-                !excluded(&rule.exclusions, v) && !runtime.iter().any(|e| excluded(e, v))
-            });
+            let start = values.len();
+            self.collect(target.var, &target.selector, &mut values);
+            if !rule.exclusions.is_empty() || !runtime.is_empty() {
+                let mut i = start;
+                while i < values.len() {
+                    let v = &values[i];
+                    if excluded(&rule.exclusions, v) || runtime.iter().any(|e| excluded(e, v)) {
+                        values.remove(i);
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
             if target.count {
+                let count = values.len() - start;
+                values.truncate(start);
                 values.push(Value {
                     var: target.var,
                     key: match &target.selector {
                         Selector::Key(k) => Cow::Owned(k.clone().into_bytes()),
                         _ => Cow::Borrowed(b""),
                     },
-                    value: Cow::Owned(scratch.len().to_string().into_bytes()),
+                    value: Cow::Owned(count.to_string().into_bytes()),
                 });
-            } else {
-                values.append(&mut scratch);
             }
         }
         let mut sink = Vec::new();
+        let mut candidates: Vec<Transformed<'_>> = Vec::new();
         for v in &values {
-            let mut candidates: Vec<Cow<'_, [u8]>> = Vec::new();
+            candidates.clear();
             if rule.multi_match {
                 // Every stage of the chain is tested: the raw value and each transformed one.
-                let mut current: Cow<'_, [u8]> = Cow::Borrowed(&v.value);
-                candidates.push(current.clone());
+                candidates.push(Transformed::Borrowed(&v.value));
                 for t in &rule.transformations {
-                    if let Some(next) = t.apply(&current) {
-                        current = Cow::Owned(next);
-                        candidates.push(current.clone());
+                    if let Some(next) = candidates.last().and_then(|c| t.apply(c)) {
+                        candidates.push(Transformed::Owned(next));
                     }
                 }
             } else {
-                candidates.push(cache.transform(rule, &v.value));
+                let stable = matches!(v.value, Cow::Borrowed(_)) && v.var.is_request_data();
+                candidates.push(cache.transform(rule, &v.value, stable));
             }
-            for candidate in candidates {
+            for candidate in &candidates {
                 let capture = rule.capture.then_some(&mut sink);
-                match self.evaluate_operator(&rule.operator, &candidate, capture) {
+                match self.evaluate_operator(&rule.operator, candidate, capture) {
                     Ok(true) => {
                         let captures =
                             (rule.capture && !sink.is_empty()).then(|| std::mem::take(&mut sink));
                         outcome.matched.push(ValueMatch {
                             name: v.full_name(),
-                            value: candidate.into_owned(),
+                            value: candidate.to_vec(),
                             captures,
                         });
                         break;
@@ -346,19 +383,10 @@ impl Transaction {
         true
     }
 
-    fn evaluate_rule(&mut self, rule: &Rule) -> bool {
+    fn evaluate_rule(&mut self, rule: &Rule, phase: u8, index: usize) -> bool {
         self.vars.current_rule = Some(CurrentRule {
-            id: rule.id,
-            msg: rule
-                .metadata
-                .msg_literal
-                .clone()
-                .unwrap_or_default()
-                .into_bytes(),
-            severity: rule.metadata.severity.map(|s| s as u8),
-            phase: rule.phase,
-            ver: rule.metadata.ver.clone().unwrap_or_default().into_bytes(),
-            rev: rule.metadata.rev.clone().unwrap_or_default().into_bytes(),
+            phase,
+            index,
             logdata: Vec::new(),
         });
         self.vars.matched_vars.clear();
@@ -630,7 +658,7 @@ impl Transaction {
                 i += 1;
                 continue;
             }
-            if self.rule_removed(rule) || !self.evaluate_rule(rule) {
+            if self.rule_removed(rule) || !self.evaluate_rule(rule, phase, i) {
                 i += 1;
                 continue;
             }

