@@ -288,11 +288,17 @@ impl Default for NftablesConfig {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct CiliumConfig {
-    /// API server base URL. Plain HTTP: in the cluster this is a `kubectl proxy`
-    /// sidecar on 127.0.0.1 (see the crate docs for why).
-    pub api_url: String,
-    /// Optional bearer-token file sent as `Authorization`.
+    /// API server base URL (`http://` or `https://`). Unset (the default):
+    /// the in-cluster configuration, i.e. `KUBERNETES_SERVICE_HOST`/`_PORT`,
+    /// the pod's ServiceAccount token and the cluster CA. Set it for tests or a
+    /// `kubectl proxy` on a workstation.
+    pub api_url: Option<String>,
+    /// With `api_url`: bearer-token file sent as `Authorization` (re-read when
+    /// it changes).
     pub token_file: Option<PathBuf>,
+    /// With an `https://` `api_url`: PEM file of the CA that signed the API
+    /// server's certificate (default: the system's roots).
+    pub ca_file: Option<PathBuf>,
     /// `CiliumCIDRGroup` name.
     pub group_name: String,
     /// `CiliumClusterwideNetworkPolicy` name.
@@ -308,8 +314,9 @@ pub struct CiliumConfig {
 impl Default for CiliumConfig {
     fn default() -> Self {
         CiliumConfig {
-            api_url: "http://127.0.0.1:8001".into(),
+            api_url: None,
             token_file: None,
+            ca_file: None,
             group_name: "waf-blocked".into(),
             policy_name: "waf-deny-blocked".into(),
             field_manager: "waf-analyzer".into(),
@@ -487,6 +494,12 @@ impl Config {
                 }
                 if c.timeout_secs == 0 {
                     return bad("enforcer.timeout_secs", "must be at least 1");
+                }
+                if c.api_url.is_none() && (c.token_file.is_some() || c.ca_file.is_some()) {
+                    return bad(
+                        "enforcer.token_file",
+                        "token_file and ca_file need api_url; in the cluster the ServiceAccount is used",
+                    );
                 }
             }
             EnforcerConfig::DryRun => {}

@@ -1,9 +1,10 @@
-//! A small blocking HTTP/1.1 client for the two JSON APIs we talk to (Loki and
-//! the Kubernetes API server). One request per connection (`Connection: close`),
-//! `Content-Length` or chunked bodies, timeouts on connect, read and write,
-//! and a cap on the response size so a broken server cannot exhaust memory.
+//! A small blocking HTTP/1.1 client for Loki's JSON API (the Kubernetes API
+//! server is reached with kube-rs, see [`crate::enforce::cilium`]). One request
+//! per connection (`Connection: close`), `Content-Length` or chunked bodies,
+//! timeouts on connect, read and write, and a cap on the response size so a
+//! broken server cannot exhaust memory.
 //!
-//! Plain `http://` only; see the crate docs for how TLS is handled in a cluster.
+//! Plain `http://` only: Loki is reached inside the cluster network.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -36,7 +37,7 @@ impl BaseUrl {
             Some(r) => r,
             None if url.trim().starts_with("https://") => {
                 return Err(bad(
-                    "https is not built in; use a local kubectl proxy or a plain-HTTP service",
+                    "https is not built into the Loki client; use a plain-HTTP address",
                 ));
             }
             None => return Err(bad("must start with http://")),

@@ -20,19 +20,39 @@
 //! The detection core ([`Detector`], [`AuditRecord`], [`BlockSet`]) is sans-I/O:
 //! the caller passes the time; the daemon and `replay` are thin drivers.
 //!
-//! ## Dependencies, and why no kube-rs / tokio
+//! ## Dependencies: kube-rs for Kubernetes, a small client for Loki
 //!
-//! The analyzer makes two kinds of HTTP calls: Loki's JSON API and two
-//! server-side applies against the Kubernetes API. `kube` + `k8s-openapi` +
-//! `tokio` + `hyper` + a TLS stack would be most of the workspace's build time
-//! for that, so the crate has a ~300-line blocking HTTP/1.1 client
-//! ([`http`]) and typed structs for the two Cilium kinds. It speaks plain HTTP:
-//! in the cluster the API server is reached through a `kubectl proxy` sidecar
-//! bound to 127.0.0.1 in the same pod, which authenticates with the pod's
-//! ServiceAccount and verifies the API server's certificate (see
-//! `deploy/threat-analyzer.yaml`). The Loki tail websocket uses `tungstenite`
-//! without TLS features. Threads instead of an async runtime: a handful of
-//! sources, one detector, one enforcer.
+//! The Cilium enforcer talks to the Kubernetes API with kube-rs: typed structs
+//! for the two Cilium kinds (with a hand-written `kube::Resource` impl) and
+//! server-side apply through `Api::patch` with
+//! `PatchParams::apply("waf-analyzer").force()`. In a pod it uses
+//! `kube::Config::incluster()` (the ServiceAccount token, re-read as it
+//! rotates, and the cluster CA), so no `kubectl proxy` sidecar is needed; an
+//! explicit `api_url` (plain HTTP or HTTPS) serves tests and workstations.
+//! Features, chosen to keep the build small and free of OpenSSL:
+//!
+//! * `kube`: `default-features = false`, `client` (the HTTP client and `Api`),
+//!   `rustls-tls` + `ring` (TLS in Rust; `ring` rather than `aws-lc-rs`, whose
+//!   C build is much larger). No `runtime` (watchers and
+//!   controllers: we only apply), no `derive` (it pulls `schemars` and proc
+//!   macros for CRD schemas we never install), no `ws`, `gzip`, `oauth`,
+//!   `oidc` or proxy support.
+//! * `k8s-openapi`: one Kubernetes version feature (`v1_33`), for `ObjectMeta`.
+//! * `tokio`: `rt` and `time` only. kube-rs is async; the analyzer is
+//!   thread-based (a handful of sources, one detector, one enforcer), so the
+//!   enforcer owns a *current-thread* runtime and blocks on each API call from
+//!   the daemon's thread. No multi-threaded scheduler, no `#[tokio::main]`;
+//!   the rest of the crate has no async code.
+//! * `rustls` (already in the tree through kube): named only to install `ring`
+//!   as the process's crypto provider explicitly.
+//!
+//! kube's own retry layer is switched off: the daemon retries every failed
+//! sync with exponential back-off, counts it, and re-sends the full desired
+//! state, so no decision is lost.
+//!
+//! Loki's JSON API is read with a ~300-line blocking HTTP/1.1 client
+//! ([`http`]) over plain HTTP inside the cluster network, and the Loki tail
+//! websocket with `tungstenite` without TLS features.
 //!
 //! ## Example
 //!

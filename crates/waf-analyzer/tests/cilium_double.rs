@@ -1,11 +1,12 @@
-//! The Cilium enforcer against a local double of the Kubernetes API server
-//! (no cluster can run here). The double speaks the API server's wire protocol
-//! for the two calls we make: `GET` of a cluster-scoped custom object (200 with
-//! the object, 404 with a `Status`) and server-side apply (`PATCH` with
-//! `Content-Type: application/apply-patch+yaml`, `fieldManager` and `force`
-//! query parameters; 201 on create, 200 on update; 409/500 on request). It
-//! checks method, path, field manager, content type and body, and validates
-//! the body against the rules of the Cilium CRDs we rely on.
+//! The Cilium enforcer (kube-rs) against a local double of the Kubernetes API
+//! server (no cluster can run here). The double speaks the API server's wire
+//! protocol over plain HTTP/1.1 for the two calls we make: `GET` of a
+//! cluster-scoped custom object (200 with the object, 404 with a `Status`) and
+//! server-side apply (`PATCH` with `Content-Type: application/apply-patch+yaml`,
+//! `fieldManager` and `force` query parameters; 201 on create, 200 on update;
+//! 409/500 on request). It checks method, path, the exact query parameters,
+//! field manager, content type and body, and validates the body against the
+//! rules of the Cilium CRDs we rely on.
 
 mod common;
 
@@ -19,6 +20,7 @@ use serde_json::{Value, json};
 use waf_analyzer::clock::{format_rfc3339, now_ms};
 use waf_analyzer::config::{CiliumConfig, Config, EnforcerConfig, SourceConfig};
 use waf_analyzer::enforce::{CiliumEnforcer, Enforcer};
+use waf_analyzer::error::EnforceError;
 use waf_analyzer::metrics::Metrics;
 use waf_analyzer::{Block, Cidr};
 
@@ -189,6 +191,20 @@ impl Api {
                         "apply needs application/apply-patch+yaml",
                     );
                 }
+                // kube-rs sends `?&force=true&fieldManager=...`: exactly these
+                // two parameters (no dryRun, nothing else).
+                let mut params: Vec<&str> = r
+                    .target
+                    .split_once('?')
+                    .map(|(_, q)| q.split('&').filter(|p| !p.is_empty()).collect())
+                    .unwrap_or_default();
+                params.sort_unstable();
+                if params != ["fieldManager=waf-analyzer", "force=true"] {
+                    return Api::status(400, "BadRequest", &format!("query {params:?}"));
+                }
+                if r.header("accept") != Some("application/json") {
+                    return Api::status(406, "NotAcceptable", "expected Accept: application/json");
+                }
                 if r.query.get("fieldManager").map(String::as_str) != Some("waf-analyzer") {
                     return Api::status(422, "Invalid", "fieldManager is required for apply");
                 }
@@ -241,7 +257,7 @@ fn serve(api: &Arc<Api>) -> Double {
 
 fn cfg(url: &str) -> CiliumConfig {
     CiliumConfig {
-        api_url: url.into(),
+        api_url: Some(url.into()),
         timeout_secs: 2,
         ..CiliumConfig::default()
     }
@@ -278,6 +294,14 @@ fn applies_group_and_policy_with_field_manager_and_expires_entries() {
         .map(|r| (r.method.clone(), r.path.clone()))
         .collect();
     assert_eq!(seq[0], ("GET".into(), GROUP_PATH.into()));
+    for r in reqs.iter().filter(|r| r.method == "PATCH") {
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/apply-patch+yaml")
+        );
+        assert!(!r.query.contains_key("dryRun"));
+        assert!(r.header("authorization").is_none(), "no token configured");
+    }
     assert_eq!(seq[1], ("PATCH".into(), POLICY_PATH.into()));
     assert!(seq.contains(&("PATCH".into(), GROUP_PATH.into())));
     let policy = api.objects.lock().unwrap()[POLICY_PATH].clone();
@@ -345,14 +369,89 @@ fn conflicts_and_server_errors_are_errors_not_panics() {
     e.sync(&b, now_ms(), false).unwrap();
     assert_eq!(api.group_cidrs(), vec!["203.0.113.7/32"]);
 
-    // Nothing listening: an I/O error with the URL in it.
+    // Nothing listening: an I/O error with the URL in it, worth retrying.
     let dead = CiliumEnforcer::new(cfg("http://127.0.0.1:1"))
         .unwrap()
         .start(now_ms())
-        .unwrap_err()
-        .to_string();
-    assert!(dead.contains("127.0.0.1:1"), "{dead}");
-    assert!(CiliumEnforcer::new(cfg("https://kubernetes.default")).is_err());
+        .unwrap_err();
+    assert!(dead.to_string().contains("127.0.0.1:1"), "{dead}");
+    assert!(
+        matches!(&dead, EnforceError::Kube(h) if h.is_transient()),
+        "{dead:?}"
+    );
+    // https is built in (rustls); only malformed URLs are refused up front.
+    CiliumEnforcer::new(cfg("https://kubernetes.default.svc")).unwrap();
+    assert!(CiliumEnforcer::new(cfg("ftp://kubernetes.default")).is_err());
+}
+
+#[test]
+fn sends_the_service_account_token_and_times_out() {
+    let api = Api::new();
+    let server = serve(&api);
+    let dir = std::env::temp_dir().join(format!("waf-analyzer-token-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let token = dir.join("token");
+    // A trailing newline is refused with a message (kube-rs sends the bytes).
+    std::fs::write(&token, "t0ken-1\n").unwrap();
+    let err = CiliumEnforcer::new(CiliumConfig {
+        token_file: Some(token.clone()),
+        ..cfg(&server.url())
+    })
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("newline") && err.contains("token"), "{err}");
+    std::fs::write(&token, "t0ken-1").unwrap();
+    let mut e = CiliumEnforcer::new(CiliumConfig {
+        token_file: Some(token.clone()),
+        ..cfg(&server.url())
+    })
+    .unwrap();
+    e.start(now_ms()).unwrap();
+    for r in server.requests() {
+        assert_eq!(r.header("authorization"), Some("Bearer t0ken-1"), "{r:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // A server that accepts and never answers in time: a timeout error.
+    let slow = Double::start(Arc::new(|_: &Request| Reply {
+        delay: Some(Duration::from_secs(3)),
+        ..Reply::json(200, "{}")
+    }));
+    let t = Instant::now();
+    let err = CiliumEnforcer::new(CiliumConfig {
+        timeout_secs: 1,
+        ..cfg(&slow.url())
+    })
+    .unwrap()
+    .start(now_ms())
+    .unwrap_err();
+    assert!(
+        t.elapsed() < Duration::from_millis(2_500),
+        "{:?}",
+        t.elapsed()
+    );
+    assert!(
+        matches!(&err, EnforceError::Kube(h) if h.is_transient()),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn malformed_answers_are_errors_not_panics() {
+    for (status, body) in [
+        (200, "not json"),
+        (200, "[1,2]"),
+        (200, r#"{"spec":{"externalCIDRs":"x"}}"#),
+        (404, "plain text"),
+        (500, ""),
+        (599, "{}"),
+        (302, ""),
+    ] {
+        let d = Double::start(Arc::new(move |_: &Request| Reply::json(status, body)));
+        let r = CiliumEnforcer::new(cfg(&d.url())).unwrap().start(now_ms());
+        assert!(r.is_err(), "{status} {body}: {r:?}");
+    }
 }
 
 #[test]

@@ -1,17 +1,20 @@
-//! `waf ftw`: the CRS regression suites (go-ftw YAML), run in-process.
+//! `waf ftw`: the CRS regression suites (go-ftw YAML), run in-process, or over the wire
+//! against a running Envoy with our filter (`--target`, `--envoy-log`).
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use integration::ftw::overrides::{Overrides, load_own};
 use integration::ftw::runner::run_suite;
+use integration::ftw::wire::{self, WireTarget};
 
 #[derive(clap::Args)]
 pub struct FtwArgs {
-    /// The CRS directory (crs-setup.conf.example and rules/).
-    #[arg(long, value_name = "DIR")]
-    pub crs: PathBuf,
+    /// The CRS directory (crs-setup.conf.example and rules/); in-process runs only.
+    #[arg(long, value_name = "DIR", required_unless_present = "target")]
+    pub crs: Option<PathBuf>,
     /// The go-ftw test directory (e.g. tests/ of the CRS release).
     #[arg(long, value_name = "DIR")]
     pub tests: PathBuf,
@@ -21,6 +24,13 @@ pub struct FtwArgs {
     /// Only tests whose id starts with this (e.g. `942100`).
     #[arg(long)]
     pub filter: Option<String>,
+    /// Send the requests over the wire to this front end (`http://127.0.0.1:PORT`), e.g.
+    /// a gateway started with `waf up --ftw`.
+    #[arg(long, value_name = "URL", requires = "envoy_log")]
+    pub target: Option<String>,
+    /// Envoy's log, where the filter writes its lines (with --target).
+    #[arg(long, value_name = "FILE")]
+    pub envoy_log: Option<PathBuf>,
 }
 
 pub fn run(args: FtwArgs) -> anyhow::Result<ExitCode> {
@@ -28,8 +38,16 @@ pub fn run(args: FtwArgs) -> anyhow::Result<ExitCode> {
         Some(path) => load_own(path)?,
         None => Overrides::default(),
     };
-    let report = run_suite(&args.crs, &args.tests, &overrides, args.filter.as_deref())
-        .map_err(anyhow::Error::msg)?;
+    let report = match (&args.target, &args.envoy_log, &args.crs) {
+        (Some(url), Some(log), _) => {
+            let target = WireTarget::parse(url, log).map_err(anyhow::Error::msg)?;
+            wire::run_suite(&target, &args.tests, &overrides, args.filter.as_deref())
+                .map_err(anyhow::Error::msg)?
+        }
+        (_, _, Some(crs)) => run_suite(crs, &args.tests, &overrides, args.filter.as_deref())
+            .map_err(anyhow::Error::msg)?,
+        _ => return Err(anyhow::anyhow!("give --crs, or --target with --envoy-log")),
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for (id, rule, reason) in &report.failed {
@@ -38,7 +56,7 @@ pub fn run(args: FtwArgs) -> anyhow::Result<ExitCode> {
         } else {
             " (known)"
         };
-        writeln!(out, "FAIL {id} [rule {rule}]{known}: {reason}")?;
+        writeln!(out, "FAIL {id} [rule {rule}]{known}: {reason}").context("stdout")?;
     }
     for id in &report.fixed {
         writeln!(

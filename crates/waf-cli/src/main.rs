@@ -9,6 +9,7 @@ mod cmd_check;
 mod cmd_detect;
 mod cmd_eval;
 mod cmd_ftw;
+mod cmd_up;
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +34,8 @@ enum Command {
     Eval(cmd_eval::EvalArgs),
     /// Run CRS regression tests (go-ftw YAML) in-process and report pass counts.
     Ftw(cmd_ftw::FtwArgs),
+    /// Local gateway: Envoy with the filter and CRS on 127.0.0.1:8080, a demo backend.
+    Up(cmd_up::UpArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::Detect(args) => cmd_detect::run(args),
         Command::Ftw(args) => cmd_ftw::run(args),
         Command::Eval(args) => cmd_eval::run(args),
+        Command::Up(args) => cmd_up::run(args),
     };
     match result {
         Ok(code) => code,

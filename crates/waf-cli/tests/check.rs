@@ -135,3 +135,27 @@ fn debian_crs_loads_without_errors() {
         println!("skipped: Debian's modsecurity-crs is not installed");
     }
 }
+
+#[test]
+fn recommended_configuration_then_debian_crs_load_without_errors() {
+    let recommended = Path::new("/etc/nginx/modsecurity.conf");
+    let setup = Path::new("/etc/modsecurity/crs/crs-setup.conf");
+    let rules_dir = Path::new("/usr/share/modsecurity-crs/rules");
+    if !(recommended.exists() && setup.exists() && rules_dir.exists()) {
+        println!(
+            "skipped: Debian's libnginx-mod-http-modsecurity or modsecurity-crs is not installed"
+        );
+        return;
+    }
+    let mut rules: Vec<PathBuf> = std::fs::read_dir(rules_dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "conf"))
+        .collect();
+    rules.sort();
+    let (code, out) = run(waf().arg("check").arg(recommended).arg(setup).args(&rules));
+    let last = out.lines().last().unwrap_or_default();
+    println!("modsecurity.conf + Debian CRS: {last}");
+    assert_eq!(code, 0, "{out}");
+    assert!(last.contains(" loaded, 0 errors, "), "{last}");
+}

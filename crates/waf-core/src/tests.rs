@@ -403,3 +403,41 @@ fn rule_sets_are_shared_across_threads() {
     fn assert_send<T: Send>() {}
     assert_send::<Transaction>();
 }
+
+#[test]
+fn no_files_limit_applies_to_the_body_without_uploads() {
+    let r = rules(
+        "SecRuleEngine On\nSecRequestBodyAccess On\nSecRequestBodyNoFilesLimit 8\nSecRequestBodyLimitAction Reject",
+    );
+    let run_body = |ct: &str, body: &[u8]| {
+        let mut tx = Transaction::new(Arc::clone(&r), TransactionOptions::default());
+        tx.process_uri(b"/", b"POST", b"1.1").unwrap();
+        tx.add_request_header(b"Content-Type", ct.as_bytes())
+            .unwrap();
+        tx.process_request_headers().unwrap();
+        tx.append_request_body(body).unwrap();
+        tx.process_request_body().unwrap().map(|i| i.status)
+    };
+    assert_eq!(
+        run_body("application/x-www-form-urlencoded", b"a=123456789"),
+        Some(413)
+    );
+    assert_eq!(run_body("application/x-www-form-urlencoded", b"a=1"), None);
+}
+
+#[test]
+fn duration_comes_from_the_callers_clock() {
+    let r = rules("SecRule DURATION \"@ge 1500\" \"id:1,phase:3,pass,log\"");
+    let mut tx = Transaction::new(
+        r,
+        TransactionOptions {
+            id: String::new(),
+            now_micros: 1_000,
+        },
+    );
+    tx.process_uri(b"/", b"GET", b"1.1").unwrap();
+    tx.process_request_headers().unwrap();
+    tx.set_now(3_000);
+    tx.process_response_headers(200, b"HTTP/1.1").unwrap();
+    assert_eq!(tx.matched_rules().len(), 1);
+}

@@ -6,18 +6,23 @@
 //!
 //! ```text
 //! request headers ──► phase 1 ──┬─ end of stream, or body not inspected ─► phase 2
-//!                               └─ otherwise Pause: hold the headers until the body
-//! request body chunk* ──► buffered until end of stream (or trailers) ─► phase 2
+//!                               └─ otherwise Continue; the body is held instead
+//! request body chunk* ──► Pause (Envoy buffers) until end of stream or trailers ─► phase 2
 //!                         past the limit: Reject → 413, ProcessPartial → phase 2 now
-//! response headers ──► phase 3 ──┬─ body inspectable: Pause until its end ─► phase 4
-//!                                └─ otherwise Continue (phase 4 runs at logging)
+//! response headers ──► phase 3 ──► Continue
+//! response body chunk* ──► Pause until its end (when inspectable) ─► phase 4
 //! log ──► phase 5, error-log lines, audit record
 //! ```
 //!
-//! Nothing reaches the backend before the rules of its phase decided: request headers
-//! are held while the body is inspected, so a chunk boundary cannot let a request slip
-//! through. Bytes are copied into the engine once, and never past the body limit: the
-//! filter asks [`Stream::on_request_body`] which range of Envoy's buffer it still needs.
+//! Why headers are never paused: Envoy's wasm host turns a paused header callback into
+//! "stop all iteration", after which the filter gets no body callbacks until it resumes
+//! the stream itself. So the request head goes on to the upstream connection while the
+//! body is held back in Envoy's buffer; no request reaches the backend complete before
+//! phase 2 decided, and on a block Envoy resets the upstream stream. Each byte is copied
+//! into the engine once, never past the body limit: the filter asks
+//! [`Stream::on_request_body`] which range of Envoy's buffer it still needs. For the
+//! response, the headers have been sent when phase 4 decides: the local reply then
+//! becomes a reset stream, and the body the rules objected to never reaches the client.
 //!
 //! After a [`Step::Block`] every later call returns [`Step::Continue`]: the local reply
 //! the filter sends goes through the same callbacks and must pass.
@@ -193,7 +198,7 @@ impl Stream {
         if end_of_stream || !self.rules.config().request_body_access {
             return self.finish_request_body();
         }
-        Step::Pause
+        Step::Continue
     }
 
     fn feed_request_head(
@@ -207,8 +212,18 @@ impl Stream {
             &connection.server_ip,
             connection.server_port,
         )?;
+        // A CONNECT request has no `:path`; its target is the authority (`host:port`).
+        let authority = head
+            .headers
+            .iter()
+            .find(|(n, _)| n == ":authority")
+            .map(|(_, v)| v.as_slice());
+        let target = match authority {
+            Some(a) if head.path.is_empty() && head.method == b"CONNECT" => a,
+            _ => head.path.as_slice(),
+        };
         self.tx
-            .process_uri(&head.path, &head.method, head.protocol.as_bytes())?;
+            .process_uri(target, &head.method, head.protocol.as_bytes())?;
         let has_host = head
             .headers
             .iter()
@@ -276,8 +291,8 @@ impl Stream {
         }
     }
 
-    /// Response headers: phase 3; holds them when the body will be inspected, so that a
-    /// phase 4 decision can still replace the response.
+    /// Response headers: phase 3. When the body will be inspected, its chunks are held
+    /// until its end (see the module docs).
     pub fn on_response_headers(
         &mut self,
         headers: &[(String, Vec<u8>)],
@@ -325,12 +340,10 @@ impl Stream {
         if end_of_stream {
             return self.finish_response_body();
         }
-        if inspect {
-            Step::Pause
-        } else {
+        if !inspect {
             self.progress = Progress::ResponseDone;
-            Step::Continue
         }
+        Step::Continue
     }
 
     fn inspects_response_body(&self, content_type: Option<&[u8]>) -> bool {
@@ -607,7 +620,7 @@ SecRule ARGS:look "@rx ." "id:7,phase:2,pass,log,msg:'seen'"
         );
         assert_eq!(
             s.on_request_headers(&Connection::default(), &h, false),
-            Step::Pause
+            Step::Continue
         );
         let (step, read) = feed_body(&mut s, &[b"a=at", b"ta", b"ck"], true);
         assert_eq!(blocked_status(&step), Some(403));
@@ -620,7 +633,7 @@ SecRule ARGS:look "@rx ." "id:7,phase:2,pass,log,msg:'seen'"
         let h = head("POST", "/", &[("Content-Type", "text/plain")]);
         assert_eq!(
             s.on_request_headers(&Connection::default(), &h, false),
-            Step::Pause
+            Step::Continue
         );
         let (step, _) = feed_body(&mut s, &[b"so ", b"evil"], false);
         assert_eq!(step, Step::Pause);
@@ -633,7 +646,7 @@ SecRule ARGS:look "@rx ." "id:7,phase:2,pass,log,msg:'seen'"
         let h = head("POST", "/", &[("Content-Type", "text/plain")]);
         assert_eq!(
             s.on_request_headers(&Connection::default(), &h, false),
-            Step::Pause
+            Step::Continue
         );
         let (step, read) = feed_body(&mut s, &[&[b'a'; 10], &[b'b'; 10], &[b'c'; 100]], true);
         assert_eq!(blocked_status(&step), Some(413));
@@ -650,7 +663,7 @@ SecRule ARGS:look "@rx ." "id:7,phase:2,pass,log,msg:'seen'"
         let h = head("POST", "/", &[("Content-Type", "text/plain")]);
         assert_eq!(
             s.on_request_headers(&Connection::default(), &h, false),
-            Step::Pause
+            Step::Continue
         );
         let (step, read) = feed_body(&mut s, &[b"0123456789", b"0123456789", b"evil"], false);
         assert_eq!(step, Step::Continue);
@@ -690,7 +703,7 @@ SecRule ARGS:look "@rx ." "id:7,phase:2,pass,log,msg:'seen'"
                 b"text/plain; charset=utf-8".to_vec(),
             ),
         ];
-        assert_eq!(s.on_response_headers(&headers, false), Step::Pause);
+        assert_eq!(s.on_response_headers(&headers, false), Step::Continue);
         let buffer = b"top secret".to_vec();
         let step = s.on_response_body(buffer.len(), true, |start, len| {
             buffer.get(start..start + len).map(<[u8]>::to_vec)

@@ -160,7 +160,7 @@ pub fn envoy_yaml(o: &EnvoyOptions) -> String {
             "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
             stat_prefix: {name}
             codec_type: AUTO
-            http_protocol_options: {{ enable_trailers: true }}
+            http_protocol_options: {{ enable_trailers: true, accept_http_10: true }}
             http2_protocol_options: {{ allow_connect: false }}
             route_config:
               virtual_hosts:
@@ -345,6 +345,14 @@ impl Envoy {
     /// Envoy's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Waits until Envoy exits (Ctrl-C reaches it through the process group).
+    pub fn wait(&mut self) -> String {
+        match self.child.wait() {
+            Ok(status) => status.to_string(),
+            Err(e) => e.to_string(),
+        }
     }
 
     /// Stops Envoy (SIGTERM first, then kill).

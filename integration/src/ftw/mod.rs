@@ -62,6 +62,7 @@ pub mod overrides;
 pub mod request;
 pub mod runner;
 pub mod template;
+pub mod wire;
 
 pub use expect::{Expectation, Failure, Outcome};
 pub use http::{BodyFraming, HttpError, HttpRequest, parse_head, parse_request};

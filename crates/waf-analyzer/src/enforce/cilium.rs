@@ -1,10 +1,27 @@
 //! Cilium enforcer: a `CiliumCIDRGroup` with the blocked prefixes and one
 //! `CiliumClusterwideNetworkPolicy` whose `ingressDeny` references it for the
-//! WAF gateway's pods. Both are written by server-side apply
-//! (`PATCH ...?fieldManager=waf-analyzer&force=true`,
-//! `Content-Type: application/apply-patch+yaml`, a JSON body, which is YAML),
-//! so the API server merges our fields and records us as their manager; `force`
-//! takes over fields a person edited by hand, since the analyzer owns them.
+//! WAF gateway's pods. Both are written with kube-rs by server-side apply
+//! (`Patch::Apply` with `PatchParams::apply(field_manager).force()`, on the
+//! wire `PATCH ...?fieldManager=waf-analyzer&force=true` with
+//! `Content-Type: application/apply-patch+yaml` and a JSON body, which is
+//! YAML), so the API server merges our fields and records us as their manager;
+//! `force` takes over fields a person edited by hand, since the analyzer owns
+//! them.
+//!
+//! The objects are typed structs ([`CiliumCidrGroup`],
+//! [`CiliumClusterwideNetworkPolicy`]) with `k8s-openapi`'s `ObjectMeta` and a
+//! hand-written [`kube::Resource`] implementation (no `kube-derive`, no
+//! schema generation: we never install the CRDs, Cilium does).
+//!
+//! Connection: with no `api_url` configured, [`kube::Config::incluster`] (the
+//! pod's ServiceAccount token, reloaded when it rotates, and the cluster CA,
+//! over rustls); with `api_url`, that URL (tests, `kubectl proxy` on a
+//! workstation), with an optional token file and CA file. kube's own retry
+//! layer is off: the daemon retries with back-off and counts every failure.
+//!
+//! kube-rs is async; the analyzer is thread-based. The enforcer owns a
+//! current-thread tokio runtime and blocks on each call from the daemon's
+//! thread, so nothing else in the crate sees async code.
 //!
 //! Expiry: Kubernetes has no per-entry TTL, so the group carries the annotation
 //! `waf-analyzer/entries` (a JSON map prefix → RFC 3339 expiry) and
@@ -17,10 +34,14 @@
 //! policy with only deny rules must not switch the gateway to default-deny
 //! (that is the job of `deploy/cilium-network-policies.yaml`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::future::Future;
 use std::time::Duration;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::{Api, Patch, PatchParams};
+use kube::{Client, Resource};
 use serde::{Deserialize, Serialize};
 
 use super::{Enforcer, SyncStats};
@@ -29,8 +50,10 @@ use crate::clock::{UnixMillis, format_rfc3339, parse_timestamp};
 use crate::config::CiliumConfig;
 use crate::decision::Block;
 use crate::error::{EnforceError, HttpError};
-use crate::http::{BaseUrl, request, snippet};
+use crate::http::snippet;
 
+/// API group of both kinds.
+pub const GROUP: &str = "cilium.io";
 /// API group/version of `CiliumCIDRGroup`.
 pub const CIDR_GROUP_API: &str = "cilium.io/v2alpha1";
 /// API group/version of `CiliumClusterwideNetworkPolicy`.
@@ -42,31 +65,21 @@ pub const ANN_EXPIRES_AT: &str = "waf-analyzer/expires-at";
 /// Annotation with every entry's expiry.
 pub const ANN_ENTRIES: &str = "waf-analyzer/entries";
 
-/// `metadata` of the objects we write.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct ObjectMeta {
-    /// Name (cluster-scoped objects: no namespace).
-    pub name: String,
-    /// Labels.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
-    /// Annotations.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
-}
-
 /// `cilium.io/v2alpha1` `CiliumCIDRGroup`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct CiliumCidrGroup {
     /// `cilium.io/v2alpha1`.
+    #[serde(default)]
     pub api_version: String,
     /// `CiliumCIDRGroup`.
+    #[serde(default)]
     pub kind: String,
-    /// Metadata.
+    /// Metadata (cluster-scoped: no namespace).
+    #[serde(default)]
     pub metadata: ObjectMeta,
     /// Spec.
+    #[serde(default)]
     pub spec: CidrGroupSpec,
 }
 
@@ -83,14 +96,59 @@ pub struct CidrGroupSpec {
 #[serde(rename_all = "camelCase")]
 pub struct CiliumClusterwideNetworkPolicy {
     /// `cilium.io/v2`.
+    #[serde(default)]
     pub api_version: String,
     /// `CiliumClusterwideNetworkPolicy`.
+    #[serde(default)]
     pub kind: String,
-    /// Metadata.
+    /// Metadata (cluster-scoped: no namespace).
+    #[serde(default)]
     pub metadata: ObjectMeta,
     /// Spec.
     pub spec: PolicySpec,
 }
+
+/// Implements [`kube::Resource`] for a cluster-scoped Cilium kind.
+macro_rules! cluster_resource {
+    ($ty:ty, $kind:literal, $version:literal, $plural:literal) => {
+        impl Resource for $ty {
+            type DynamicType = ();
+            type Scope = kube::core::ClusterResourceScope;
+
+            fn kind(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed($kind)
+            }
+            fn group(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed(GROUP)
+            }
+            fn version(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed($version)
+            }
+            fn plural(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed($plural)
+            }
+            fn meta(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+            fn meta_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
+}
+
+cluster_resource!(
+    CiliumCidrGroup,
+    "CiliumCIDRGroup",
+    "v2alpha1",
+    "ciliumcidrgroups"
+);
+cluster_resource!(
+    CiliumClusterwideNetworkPolicy,
+    "CiliumClusterwideNetworkPolicy",
+    "v2",
+    "ciliumclusterwidenetworkpolicies"
+);
 
 /// The rule.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -150,6 +208,15 @@ fn managed_labels() -> BTreeMap<String, String> {
     ])
 }
 
+fn meta(name: &str, annotations: BTreeMap<String, String>) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_string()),
+        labels: Some(managed_labels()),
+        annotations: (!annotations.is_empty()).then_some(annotations),
+        ..ObjectMeta::default()
+    }
+}
+
 /// Builds the CIDR group for `blocks` (all must be unexpired).
 pub fn cidr_group(name: &str, blocks: &[Block]) -> CiliumCidrGroup {
     let entries: BTreeMap<String, String> = blocks
@@ -167,11 +234,7 @@ pub fn cidr_group(name: &str, blocks: &[Block]) -> CiliumCidrGroup {
     CiliumCidrGroup {
         api_version: CIDR_GROUP_API.into(),
         kind: "CiliumCIDRGroup".into(),
-        metadata: ObjectMeta {
-            name: name.into(),
-            labels: managed_labels(),
-            annotations,
-        },
+        metadata: meta(name, annotations),
         spec: CidrGroupSpec {
             external_cidrs: blocks.iter().map(|b| b.cidr.to_string()).collect(),
         },
@@ -190,7 +253,7 @@ pub fn deny_policy(
     CiliumClusterwideNetworkPolicy {
         api_version: POLICY_API.into(),
         kind: "CiliumClusterwideNetworkPolicy".into(),
-        metadata: ObjectMeta { name: cfg.policy_name.clone(), labels: managed_labels(), annotations },
+        metadata: meta(&cfg.policy_name, annotations),
         spec: PolicySpec {
             description: "Sources blocked by the WAF threat analyzer (entries expire; see the CIDR group annotations)"
                 .into(),
@@ -201,143 +264,261 @@ pub fn deny_policy(
     }
 }
 
+/// The unexpired entries of a group read back from the API server. Prefixes
+/// that do not parse, or have no recorded expiry, are dropped (the next apply
+/// removes them).
+pub fn held_blocks(group: &CiliumCidrGroup, now: UnixMillis) -> Vec<Block> {
+    let entries: BTreeMap<String, String> = group
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(ANN_ENTRIES))
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for c in &group.spec.external_cidrs {
+        let Ok(cidr) = c.parse::<Cidr>() else {
+            continue;
+        };
+        let exp = entries
+            .get(c)
+            .or_else(|| entries.get(&cidr.to_string()))
+            .and_then(|t| parse_timestamp(t));
+        if let Some(exp) = exp.filter(|e| *e > now) {
+            out.push(Block {
+                cidr,
+                expires_at: exp,
+            });
+        }
+    }
+    out
+}
+
+/// Turns a kube-rs error into our error with the method and URL in it.
+fn http_error(e: kube::Error, method: &str, url: &str) -> HttpError {
+    match e {
+        kube::Error::Api(s) if s.code >= 100 => HttpError::Status {
+            method: method.into(),
+            url: url.into(),
+            status: s.code,
+            body: snippet(format!("{}: {}", s.reason, s.message).as_bytes()),
+        },
+        kube::Error::SerdeError(e) => HttpError::Body {
+            url: url.into(),
+            message: e.to_string(),
+        },
+        e @ (kube::Error::HyperError(_) | kube::Error::Service(_)) => HttpError::Io {
+            method: method.into(),
+            url: url.into(),
+            source: std::io::Error::other(error_chain(&e)),
+        },
+        e => HttpError::Protocol {
+            method: method.into(),
+            url: url.into(),
+            message: error_chain(&e),
+        },
+    }
+}
+
+/// `outer: inner: innermost`, so a connect error says what failed.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = c.source();
+    }
+    s
+}
+
 /// Kubernetes API client for the two objects, and the enforcer on top.
 pub struct CiliumEnforcer {
     cfg: CiliumConfig,
-    base: BaseUrl,
+    /// API server base URL, for error messages.
+    base: String,
+    runtime: tokio::runtime::Runtime,
+    client: Client,
     last_group: Option<Vec<Block>>,
     last_policy_expiry: Option<Option<UnixMillis>>,
 }
 
 impl CiliumEnforcer {
-    /// Checks the URL; talks to the API server only from [`Enforcer::start`] on.
+    /// Builds the kube-rs client (in-cluster configuration, or `api_url`);
+    /// talks to the API server only from [`Enforcer::start`] on.
     pub fn new(cfg: CiliumConfig) -> Result<CiliumEnforcer, EnforceError> {
-        let base = BaseUrl::parse(&cfg.api_url)?;
+        let config = kube_config(&cfg)?;
+        let base = config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| HttpError::Io {
+                method: "start runtime for".into(),
+                url: base.clone(),
+                source: e,
+            })?;
+        // rustls needs one process-wide crypto provider; only ring is built in.
+        // An error means one is installed already, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        // The client spawns its request buffer on the runtime it is built in.
+        let client = {
+            let _guard = runtime.enter();
+            Client::try_from(config).map_err(|e| HttpError::Url {
+                url: base.clone(),
+                message: format!("cannot build the Kubernetes client: {}", error_chain(&e)),
+            })?
+        };
         Ok(CiliumEnforcer {
             cfg,
             base,
+            runtime,
+            client,
             last_group: None,
             last_policy_expiry: None,
         })
     }
 
-    fn group_path(&self) -> String {
-        format!(
-            "/apis/{CIDR_GROUP_API}/ciliumcidrgroups/{}",
-            self.cfg.group_name
-        )
+    fn url<K: Resource<DynamicType = ()>>(&self, name: &str) -> String {
+        format!("{}{}/{name}", self.base, K::url_path(&(), None))
     }
 
-    fn policy_path(&self) -> String {
-        format!(
-            "/apis/{POLICY_API}/ciliumclusterwidenetworkpolicies/{}",
-            self.cfg.policy_name
-        )
-    }
-
-    fn token(&self) -> Option<String> {
-        let p: &PathBuf = self.cfg.token_file.as_ref()?;
-        std::fs::read_to_string(p)
-            .ok()
-            .map(|t| t.trim().to_string())
-    }
-
-    fn call(
+    /// Runs one API call to completion on the enforcer's runtime, bounded by
+    /// the configured timeout.
+    fn block_on<T>(
         &self,
         method: &str,
-        path: &str,
-        content_type: Option<&str>,
-        body: Option<&[u8]>,
-    ) -> Result<crate::http::Response, HttpError> {
-        let token = self.token().map(|t| format!("Bearer {t}"));
-        let mut headers: Vec<(&str, &str)> = vec![("Accept", "application/json")];
-        if let Some(t) = &token {
-            headers.push(("Authorization", t));
-        }
-        if let Some(ct) = content_type {
-            headers.push(("Content-Type", ct));
-        }
-        request(
-            &self.base,
-            method,
-            path,
-            &headers,
-            body,
-            Duration::from_secs(self.cfg.timeout_secs),
-        )
+        url: &str,
+        fut: impl Future<Output = Result<T, kube::Error>>,
+    ) -> Result<T, HttpError> {
+        let limit = Duration::from_secs(self.cfg.timeout_secs.max(1));
+        self.runtime
+            .block_on(async { tokio::time::timeout(limit, fut).await })
+            .map_err(|_| HttpError::Io {
+                method: method.into(),
+                url: url.into(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no answer within {limit:?}"),
+                ),
+            })?
+            .map_err(|e| http_error(e, method, url))
     }
 
-    fn apply<T: Serialize>(&self, path: &str, obj: &T) -> Result<(), HttpError> {
-        let body = serde_json::to_vec(obj).map_err(|e| HttpError::Body {
-            url: path.into(),
-            message: e.to_string(),
-        })?;
-        let full = format!(
-            "{path}?fieldManager={}&force=true",
-            crate::http::encode_query(&self.cfg.field_manager)
-        );
-        let resp = self.call(
-            "PATCH",
-            &full,
-            Some("application/apply-patch+yaml"),
-            Some(&body),
-        )?;
-        if resp.status == 200 || resp.status == 201 {
-            Ok(())
-        } else {
-            Err(HttpError::Status {
-                method: "PATCH".into(),
-                url: format!("{}{full}", self.cfg.api_url.trim_end_matches('/')),
-                status: resp.status,
-                body: snippet(&resp.body),
-            })
-        }
+    /// Server-side apply of one of our objects (created when absent).
+    fn apply<K>(&self, obj: &K) -> Result<(), HttpError>
+    where
+        K: Resource<DynamicType = (), Scope = kube::core::ClusterResourceScope>
+            + Clone
+            + std::fmt::Debug
+            + Serialize
+            + serde::de::DeserializeOwned,
+    {
+        let name = obj.meta().name.clone().unwrap_or_default();
+        let url = self.url::<K>(&name);
+        let api: Api<K> = Api::all(self.client.clone());
+        let params = PatchParams::apply(&self.cfg.field_manager).force();
+        self.block_on("PATCH", &url, async {
+            api.patch(&name, &params, &Patch::Apply(obj)).await
+        })
+        .map(|_| ())
     }
 
     /// Reads the group's entries back (absent group: none).
     fn read_group(&self, now: UnixMillis) -> Result<Vec<Block>, HttpError> {
-        let path = self.group_path();
-        let resp = self.call("GET", &path, None, None)?;
-        if resp.status == 404 {
-            return Ok(Vec::new());
-        }
-        if resp.status != 200 {
-            return Err(HttpError::Status {
-                method: "GET".into(),
-                url: path,
-                status: resp.status,
-                body: snippet(&resp.body),
-            });
-        }
-        let g: CiliumCidrGroup =
-            serde_json::from_slice(&resp.body).map_err(|e| HttpError::Body {
-                url: path.clone(),
-                message: e.to_string(),
-            })?;
-        let entries: BTreeMap<String, String> = g
-            .metadata
-            .annotations
-            .get(ANN_ENTRIES)
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or_default();
-        let mut out = Vec::new();
-        for c in &g.spec.external_cidrs {
-            let Ok(cidr) = c.parse::<Cidr>() else {
-                continue;
-            };
-            let exp = entries
-                .get(c)
-                .or_else(|| entries.get(&cidr.to_string()))
-                .and_then(|t| parse_timestamp(t));
-            if let Some(exp) = exp.filter(|e| *e > now) {
-                out.push(Block {
-                    cidr,
-                    expires_at: exp,
-                });
-            }
-        }
-        Ok(out)
+        let name = &self.cfg.group_name;
+        let url = self.url::<CiliumCidrGroup>(name);
+        let api: Api<CiliumCidrGroup> = Api::all(self.client.clone());
+        let group = self.block_on("GET", &url, api.get_opt(name))?;
+        Ok(group.map(|g| held_blocks(&g, now)).unwrap_or_default())
     }
+}
+
+/// kube-rs sends the token file's bytes as they are (re-reading the file as
+/// it rotates), and a header value cannot end in a newline: say so up front
+/// instead of failing every request.
+fn check_token_file(path: &std::path::Path) -> Result<(), HttpError> {
+    let bad = |m: String| HttpError::Url {
+        url: format!("token_file {}", path.display()),
+        message: m,
+    };
+    let token = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    if token.is_empty() {
+        return Err(bad("empty".into()));
+    }
+    if token.trim() != token || token.bytes().any(|b| b.is_ascii_control()) {
+        return Err(bad(
+            "the token must not have surrounding whitespace or a trailing newline".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The kube-rs configuration for `cfg`.
+fn kube_config(cfg: &CiliumConfig) -> Result<kube::Config, HttpError> {
+    let timeout = Duration::from_secs(cfg.timeout_secs.max(1));
+    let mut config = match cfg.api_url.as_deref().map(str::trim) {
+        None | Some("") => kube::Config::incluster().map_err(|e| HttpError::Url {
+            url: "in-cluster".into(),
+            message: format!(
+                "no api_url configured and no in-cluster configuration \
+                 (KUBERNETES_SERVICE_HOST and the ServiceAccount files): {}",
+                error_chain(&e)
+            ),
+        })?,
+        Some(url) => {
+            let bad = |m: String| HttpError::Url {
+                url: url.to_string(),
+                message: m,
+            };
+            let mut config = kube::Config::new(url.parse().map_err(|e| bad(format!("{e}")))?);
+            let uri = &config.cluster_url;
+            if !matches!(uri.scheme_str(), Some("http" | "https")) {
+                return Err(bad("must start with http:// or https://".into()));
+            }
+            if uri.host().is_none_or(str::is_empty) {
+                return Err(bad("no host".into()));
+            }
+            if uri.query().is_some() {
+                return Err(bad("no query allowed in the base URL".into()));
+            }
+            let authority = uri.authority().map_or("", |a| a.as_str());
+            let host_port = authority.rsplit('@').next().unwrap_or("");
+            let after_host = host_port.rsplit_once(']').map_or(host_port, |(_, r)| r);
+            if let Some((_, port)) = after_host.rsplit_once(':')
+                && port.parse::<u16>().is_err()
+            {
+                return Err(bad(format!("bad port {port:?}")));
+            }
+            if let Some(t) = &cfg.token_file {
+                check_token_file(t)?;
+                config.auth_info.token_file = Some(t.to_string_lossy().into_owned());
+            }
+            if let Some(ca) = &cfg.ca_file {
+                // The file is re-read periodically (CA rotation).
+                config.root_cert_file = Some(ca.clone());
+            }
+            if cfg.ca_file.is_some() || url.starts_with("http://") {
+                // An explicit (possibly empty) root store: kube otherwise loads
+                // the system's roots, which a plain-HTTP URL does not need and
+                // a minimal image may not have.
+                config.root_cert = Some(Vec::new());
+            }
+            config
+        }
+    };
+    config.connect_timeout = Some(timeout);
+    config.read_timeout = Some(timeout);
+    config.write_timeout = Some(timeout);
+    // The daemon retries with back-off and counts each failure.
+    config.default_retry = false;
+    Ok(config)
 }
 
 impl Enforcer for CiliumEnforcer {
@@ -347,11 +528,9 @@ impl Enforcer for CiliumEnforcer {
 
     fn start(&mut self, now: UnixMillis) -> Result<Vec<Block>, EnforceError> {
         let held = self.read_group(now)?;
-        self.apply(
-            &self.policy_path(),
-            &deny_policy(&self.cfg, held.iter().map(|b| b.expires_at).max()),
-        )?;
-        self.last_policy_expiry = Some(held.iter().map(|b| b.expires_at).max());
+        let latest = held.iter().map(|b| b.expires_at).max();
+        self.apply(&deny_policy(&self.cfg, latest))?;
+        self.last_policy_expiry = Some(latest);
         Ok(held)
     }
 
@@ -369,10 +548,7 @@ impl Enforcer for CiliumEnforcer {
         let mut stats = SyncStats::default();
         if full || self.last_group.as_ref() != Some(&desired) {
             let before = self.last_group.clone().unwrap_or_default();
-            self.apply(
-                &self.group_path(),
-                &cidr_group(&self.cfg.group_name, &desired),
-            )?;
+            self.apply(&cidr_group(&self.cfg.group_name, &desired))?;
             stats.added = desired.iter().filter(|b| !before.contains(b)).count();
             stats.removed = before
                 .iter()
@@ -382,7 +558,7 @@ impl Enforcer for CiliumEnforcer {
         }
         let latest = desired.iter().map(|b| b.expires_at).max();
         if full || self.last_policy_expiry != Some(latest) {
-            self.apply(&self.policy_path(), &deny_policy(&self.cfg, latest))?;
+            self.apply(&deny_policy(&self.cfg, latest))?;
             self.last_policy_expiry = Some(latest);
         }
         Ok(stats)
@@ -426,5 +602,86 @@ mod tests {
         );
         assert_eq!(p["spec"]["enableDefaultDeny"]["ingress"], false);
         assert!(p["metadata"].get("namespace").is_none());
+        // Only the fields we own go into the apply body.
+        let keys: Vec<&String> = p["metadata"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["annotations", "labels", "name"]);
+    }
+
+    #[test]
+    fn resource_paths_are_the_crd_paths() {
+        assert_eq!(
+            CiliumCidrGroup::url_path(&(), None),
+            "/apis/cilium.io/v2alpha1/ciliumcidrgroups"
+        );
+        assert_eq!(CiliumCidrGroup::api_version(&()), CIDR_GROUP_API);
+        assert_eq!(
+            CiliumClusterwideNetworkPolicy::url_path(&(), None),
+            "/apis/cilium.io/v2/ciliumclusterwidenetworkpolicies"
+        );
+        assert_eq!(CiliumClusterwideNetworkPolicy::api_version(&()), POLICY_API);
+    }
+
+    #[test]
+    fn held_blocks_tolerates_odd_objects() {
+        let g: CiliumCidrGroup = serde_json::from_str(r#"{"metadata":{"name":"x"}}"#).unwrap();
+        assert!(held_blocks(&g, 0).is_empty());
+        let g: CiliumCidrGroup = serde_json::from_str(
+            r#"{"metadata":{"annotations":{"waf-analyzer/entries":"not json"}},
+                "spec":{"externalCIDRs":["10.0.0.1","nope"]}}"#,
+        )
+        .unwrap();
+        assert!(held_blocks(&g, 0).is_empty());
+    }
+
+    #[test]
+    fn without_api_url_the_in_cluster_config_is_required() {
+        if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
+            return; // running in a pod: the in-cluster config may well work
+        }
+        let err = CiliumEnforcer::new(CiliumConfig::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("in-cluster"), "{err}");
+    }
+
+    #[test]
+    fn unreadable_ca_or_token_files_are_config_errors() {
+        let dir = std::env::temp_dir().join(format!("waf-analyzer-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let garbage = dir.join("ca.pem");
+        std::fs::write(
+            &garbage,
+            "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let missing = dir.join("missing");
+        for (ca, token) in [
+            (Some(missing.clone()), None),
+            (Some(garbage.clone()), None),
+            (None, Some(missing.clone())),
+            (None, Some(garbage.clone())),
+        ] {
+            let cfg = CiliumConfig {
+                api_url: Some("https://127.0.0.1:6443".into()),
+                ca_file: ca.clone(),
+                token_file: token.clone(),
+                ..CiliumConfig::default()
+            };
+            let err = CiliumEnforcer::new(cfg).err();
+            assert!(err.is_some(), "{ca:?} {token:?}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn bad_urls_are_config_errors() {
+        for url in ["ftp://x", "http://", "not a url", "http://h:notaport"] {
+            let cfg = CiliumConfig {
+                api_url: Some(url.into()),
+                ..CiliumConfig::default()
+            };
+            assert!(CiliumEnforcer::new(cfg).is_err(), "{url}");
+        }
     }
 }

@@ -15,6 +15,8 @@ use std::time::Duration;
 pub struct Request {
     pub method: String,
     pub path: String,
+    /// The request target as sent (path and query, undecoded).
+    pub target: String,
     pub query: BTreeMap<String, String>,
     pub headers: BTreeMap<String, String>,
     pub body: Vec<u8>,
@@ -103,6 +105,7 @@ pub fn read_request(stream: &mut TcpStream) -> Option<Request> {
     Some(Request {
         method,
         path: path.to_string(),
+        target: target.clone(),
         query,
         headers,
         body,

@@ -432,7 +432,7 @@ impl Transaction {
             ),
             Var::ModsecBuild => scalar(out, Cow::Borrowed(b"030010000")),
             Var::Geo => {}
-            Var::Duration => scalar(out, number(0)),
+            Var::Duration => scalar(out, number(self.duration_micros())),
             Var::FullRequest => {
                 let mut full = r.request_line.clone();
                 full.extend_from_slice(b"\r\n");

@@ -276,7 +276,7 @@ impl Transaction {
         } else {
             self.runtime_exclusions(top)
         };
-        let mut values: Vec<Value<'_>> = Vec::new();
+        let mut values: Vec<Value<'_>> = Vec::with_capacity(32);
         if rule.targets.is_empty() {
             values.push(Value {
                 var: Var::RequestUri,

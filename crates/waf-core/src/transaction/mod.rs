@@ -186,6 +186,7 @@ pub struct Transaction {
     phases_run: u8,
     id: String,
     now_micros: i64,
+    started_micros: i64,
     pub(crate) req: RequestData,
     pub(crate) res: ResponseData,
     pub(crate) vars: RuntimeVars,
@@ -239,6 +240,7 @@ impl Transaction {
             phases_run: 0,
             id,
             now_micros: options.now_micros,
+            started_micros: options.now_micros,
             req: RequestData::default(),
             res: ResponseData::default(),
             vars: RuntimeVars::default(),
@@ -286,7 +288,8 @@ impl Transaction {
             .map(Vec::as_slice)
     }
 
-    /// Updates the clock (for `DURATION` and `TIME*` in later phases).
+    /// Updates the clock (for `DURATION`, measured from the time given at creation, and for
+    /// `TIME*` in later phases).
     pub fn set_now(&mut self, now_micros: i64) {
         self.now_micros = now_micros;
     }
@@ -525,6 +528,11 @@ impl Transaction {
 
     pub(crate) fn now_micros(&self) -> i64 {
         self.now_micros
+    }
+
+    /// Microseconds between the transaction's start and the latest [`Transaction::set_now`].
+    pub(crate) fn duration_micros(&self) -> i64 {
+        self.now_micros.saturating_sub(self.started_micros).max(0)
     }
 
     fn persist_collections(&mut self) {

@@ -223,6 +223,33 @@ impl Transaction {
         }
         self.req.body = body;
         self.req.body_processor = processor;
+        self.enforce_no_files_limit();
+    }
+
+    /// `SecRequestBodyNoFilesLimit`: the body without its uploaded files' contents must
+    /// stay under this limit (it bounds what parsing a body can cost, files aside).
+    fn enforce_no_files_limit(&mut self) {
+        let files: u64 = self
+            .req
+            .multipart
+            .as_ref()
+            .map_or(0, |m| m.files_combined_size());
+        let without_files = (self.req.body.len() as u64).saturating_sub(files);
+        if without_files <= self.rules().config.request_body_no_files_limit {
+            return;
+        }
+        let reject = self.rules().config.request_body_limit_action == LimitAction::Reject;
+        if reject && self.overrides.engine == EngineMode::On {
+            self.intervention = Some(Intervention::internal(
+                413,
+                "request body (files excluded) exceeds SecRequestBodyNoFilesLimit",
+                2,
+            ));
+        } else if reject {
+            self.req.body_error.get_or_insert_with(|| {
+                "Request body no files data length is larger than the configured limit".into()
+            });
+        }
     }
 
     /// Whether the response's content type is one `SecResponseBodyMimeType` names.
