@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 use waf_core::{RuleSet, Transaction, TransactionOptions};
-use waf_seclang::{FsLoader, Loader, MemoryLoader};
+use waf_seclang::{MemoryLoader, OverlayLoader};
 
 const LOCAL: &str = r#"
 SecRuleEngine On
@@ -36,19 +36,10 @@ fn rules() -> &'static Arc<RuleSet> {
             rules.sort();
             files.extend(rules);
         }
-        struct Both(MemoryLoader);
-        impl Loader for Both {
-            fn resolve(&mut self, p: &str, f: &str) -> Result<Vec<String>, waf_seclang::LoadError> {
-                FsLoader.resolve(p, f)
-            }
-            fn read(&mut self, n: &str) -> Result<String, waf_seclang::LoadError> {
-                self.0.read(n).or_else(|_| FsLoader.read(n))
-            }
-        }
         let mut memory = MemoryLoader::new();
         memory.insert("<local>", LOCAL);
         let names: Vec<&str> = files.iter().map(String::as_str).collect();
-        Arc::new(RuleSet::load(&mut Both(memory), &names).expect("fuzz rules compile").rules)
+        Arc::new(RuleSet::load(&mut OverlayLoader::new(memory), &names).expect("fuzz rules compile").rules)
     })
 }
 

@@ -87,6 +87,16 @@ fn body_processor_is_known_in_phase_one_and_macros_expand_in_operators() {
     assert_eq!(ids, vec![2]);
 }
 
+/// The ids logged by phase 1 for a GET of `uri`.
+fn phase_one_ids(rules: &Arc<RuleSet>, uri: &str) -> Vec<u64> {
+    verdict(rules, uri)
+        .1
+        .matched_rules()
+        .iter()
+        .map(|m| m.id)
+        .collect()
+}
+
 fn verdict(rules: &Arc<RuleSet>, uri: &str) -> (Option<crate::Intervention>, Transaction) {
     let mut tx = Transaction::new(Arc::clone(rules), TransactionOptions::default());
     tx.process_uri(uri.as_bytes(), b"GET", b"1.1").unwrap();
@@ -179,14 +189,7 @@ fn skip_after_and_skip_jump_over_rules() {
          SecAction \"id:4,phase:1,pass,log\"\n\
          SecAction \"id:5,phase:1,pass,log\"",
     );
-    let ids = |uri| {
-        verdict(&r, uri)
-            .1
-            .matched_rules()
-            .iter()
-            .map(|m| m.id)
-            .collect::<Vec<_>>()
-    };
+    let ids = |uri| phase_one_ids(&r, uri);
     assert_eq!(ids("/?a=1&b=1"), vec![5]);
     assert_eq!(ids("/?a=0&b=0"), vec![2, 4, 5]);
 }
@@ -228,14 +231,7 @@ fn ctl_removes_rules_and_targets_for_this_transaction_only() {
          SecAction \"id:10,phase:1,pass,log\"\n\
          SecRule ARGS \"@contains x\" \"id:11,phase:1,pass,log\"",
     );
-    let ids = |uri| {
-        verdict(&r, uri)
-            .1
-            .matched_rules()
-            .iter()
-            .map(|m| m.id)
-            .collect::<Vec<_>>()
-    };
+    let ids = |uri| phase_one_ids(&r, uri);
     assert_eq!(ids("/?skip=1&secret=x"), Vec::<u64>::new());
     assert_eq!(ids("/?skip=1&secret=x&other=x"), vec![11]);
     assert_eq!(ids("/?skip=0&secret=x"), vec![10, 11]);
@@ -248,14 +244,7 @@ fn exclusions_counts_and_regex_selectors() {
          SecRule &ARGS:/^p_/ \"@eq 2\" \"id:2,phase:1,pass,log\"\n\
          SecRule &ARGS:missing \"@eq 0\" \"id:3,phase:1,pass,log\"",
     );
-    let ids = |uri| {
-        verdict(&r, uri)
-            .1
-            .matched_rules()
-            .iter()
-            .map(|m| m.id)
-            .collect::<Vec<_>>()
-    };
+    let ids = |uri| phase_one_ids(&r, uri);
     assert_eq!(ids("/?ok=x&p_a=1&P_b=2"), vec![2, 3]);
     assert_eq!(ids("/?ok=x&bad=x"), vec![1, 3]);
 }
@@ -263,14 +252,7 @@ fn exclusions_counts_and_regex_selectors() {
 #[test]
 fn negated_operators_need_a_value() {
     let r = rules("SecRule ARGS:a \"!@streq x\" \"id:1,phase:1,pass,log\"");
-    let ids = |uri| {
-        verdict(&r, uri)
-            .1
-            .matched_rules()
-            .iter()
-            .map(|m| m.id)
-            .collect::<Vec<_>>()
-    };
+    let ids = |uri| phase_one_ids(&r, uri);
     assert_eq!(ids("/?a=y"), vec![1]);
     assert_eq!(ids("/?a=x"), Vec::<u64>::new());
     assert_eq!(
@@ -287,14 +269,7 @@ fn transformations_apply_in_order_and_t_none_resets_defaults() {
          SecRule ARGS:a \"@streq <script>\" \"id:1,phase:1,t:urlDecodeUni\"\n\
          SecRule ARGS:a \"@streq <SCRIPT>\" \"id:2,phase:1,t:none,t:urlDecodeUni\"",
     );
-    let ids = |uri| {
-        verdict(&r, uri)
-            .1
-            .matched_rules()
-            .iter()
-            .map(|m| m.id)
-            .collect::<Vec<_>>()
-    };
+    let ids = |uri| phase_one_ids(&r, uri);
     // The query is decoded once by the argument parser, and %253C is decoded again by the rule.
     assert_eq!(ids("/?a=%253CSCRIPT%253E"), vec![1, 2]);
 }

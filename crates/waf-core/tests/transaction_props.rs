@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use proptest::prelude::*;
 use waf_core::{RuleSet, Transaction, TransactionOptions};
-use waf_seclang::{FsLoader, Loader, MemoryLoader};
+use waf_seclang::{MemoryLoader, OverlayLoader};
 
 const LOCAL_RULES: &str = r#"
 SecRuleEngine On
@@ -28,20 +28,11 @@ SecRule REQBODY_ERROR "!@eq 0" "id:107,phase:2,deny,status:400"
 SecRule RESPONSE_BODY "@pm password secret" "id:108,phase:4,deny"
 "#;
 
-fn load(files: &[(String, bool)]) -> Arc<RuleSet> {
-    struct Both(MemoryLoader);
-    impl Loader for Both {
-        fn resolve(&mut self, p: &str, f: &str) -> Result<Vec<String>, waf_seclang::LoadError> {
-            FsLoader.resolve(p, f)
-        }
-        fn read(&mut self, n: &str) -> Result<String, waf_seclang::LoadError> {
-            self.0.read(n).or_else(|_| FsLoader.read(n))
-        }
-    }
+fn load(files: &[String]) -> Arc<RuleSet> {
     let mut memory = MemoryLoader::new();
     memory.insert("<local>", LOCAL_RULES);
-    let mut loader = Both(memory);
-    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    let mut loader = OverlayLoader::new(memory);
+    let names: Vec<&str> = files.iter().map(String::as_str).collect();
     Arc::new(
         RuleSet::load(&mut loader, &names)
             .unwrap_or_else(|e| panic!("{e}"))
@@ -52,16 +43,13 @@ fn load(files: &[(String, bool)]) -> Arc<RuleSet> {
 fn rules() -> &'static [Arc<RuleSet>] {
     static RULES: OnceLock<Vec<Arc<RuleSet>>> = OnceLock::new();
     RULES.get_or_init(|| {
-        let mut sets = vec![load(&[("<local>".into(), true)])];
+        let mut sets = vec![load(&["<local>".to_string()])];
         let crs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/crs/v4.28.0");
         match std::fs::read_dir(crs.join("rules")) {
             Ok(entries) => {
                 let mut files = vec![
-                    ("<local>".to_string(), true),
-                    (
-                        crs.join("crs-setup.conf.example").display().to_string(),
-                        false,
-                    ),
+                    "<local>".to_string(),
+                    crs.join("crs-setup.conf.example").display().to_string(),
                 ];
                 let mut rules: Vec<String> = entries
                     .filter_map(|e| e.ok().map(|e| e.path()))
@@ -69,7 +57,7 @@ fn rules() -> &'static [Arc<RuleSet>] {
                     .map(|p| p.display().to_string())
                     .collect();
                 rules.sort();
-                files.extend(rules.into_iter().map(|r| (r, false)));
+                files.extend(rules);
                 sets.push(load(&files));
             }
             Err(_) => println!(

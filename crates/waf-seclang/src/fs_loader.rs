@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::loader::{LoadError, Loader, glob_match, has_wildcards, join_relative};
+use crate::loader::{LoadError, Loader, MemoryLoader, glob_match, has_wildcards, join_relative};
 
 /// Reads rule and data files from the local file system.
 #[derive(Debug, Default, Clone, Copy)]
@@ -43,5 +43,28 @@ impl Loader for FsLoader {
         // Rule files are text; stray bytes that are not UTF-8 are kept visible, not fatal.
         Ok(String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    }
+}
+
+/// Files held in memory first, the file system for everything else: for configurations
+/// that add inline directives (test harnesses, generated settings) to rule files on disk.
+#[derive(Debug, Default, Clone)]
+pub struct OverlayLoader {
+    pub memory: MemoryLoader,
+}
+
+impl OverlayLoader {
+    pub fn new(memory: MemoryLoader) -> Self {
+        OverlayLoader { memory }
+    }
+}
+
+impl Loader for OverlayLoader {
+    fn resolve(&mut self, pattern: &str, including_file: &str) -> Result<Vec<String>, LoadError> {
+        FsLoader.resolve(pattern, including_file)
+    }
+
+    fn read(&mut self, name: &str) -> Result<String, LoadError> {
+        self.memory.read(name).or_else(|_| FsLoader.read(name))
     }
 }

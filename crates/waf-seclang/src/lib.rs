@@ -34,7 +34,7 @@ mod variables;
 pub use actions::TRANSFORMATION_NAMES;
 pub use ast::*;
 #[cfg(feature = "fs")]
-pub use fs_loader::FsLoader;
+pub use fs_loader::{FsLoader, OverlayLoader};
 pub use loader::{LoadError, Loader, MemoryLoader, glob_match, has_wildcards, join_relative};
 pub use macros::parse_macros;
 pub use operator::OPERATOR_NAMES;

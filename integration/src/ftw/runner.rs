@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use waf_core::{Intervention, RuleSet, Transaction, TransactionOptions};
-use waf_seclang::{FsLoader, Loader, MemoryLoader};
+use waf_seclang::{MemoryLoader, OverlayLoader};
 
 use super::expect::{Expectation, Outcome};
 use super::frontend::{FrontEnd, front_end};
@@ -91,24 +91,6 @@ fn test_settings_for(setup_text: &str) -> &'static str {
     }
 }
 
-/// Reads real files, and two in-memory ones for the harness settings.
-struct HarnessLoader {
-    memory: MemoryLoader,
-}
-
-impl Loader for HarnessLoader {
-    fn resolve(
-        &mut self,
-        pattern: &str,
-        including_file: &str,
-    ) -> Result<Vec<String>, waf_seclang::LoadError> {
-        FsLoader.resolve(pattern, including_file)
-    }
-    fn read(&mut self, name: &str) -> Result<String, waf_seclang::LoadError> {
-        self.memory.read(name).or_else(|_| FsLoader.read(name))
-    }
-}
-
 /// The load order of a CRS directory: its setup file, then `rules/*.conf` by name.
 pub fn crs_files(crs_dir: &Path) -> Result<(PathBuf, Vec<PathBuf>), String> {
     let setup = ["crs-setup.conf", "crs-setup.conf.example"]
@@ -145,7 +127,7 @@ pub fn load_rules(
         files.extend(rules.iter().map(|p| p.display().to_string()));
     }
     files.extend(extra.iter().map(|p| p.display().to_string()));
-    let mut loader = HarnessLoader { memory };
+    let mut loader = OverlayLoader::new(memory);
     let names: Vec<&str> = files.iter().map(String::as_str).collect();
     let compiled = RuleSet::load(&mut loader, &names).map_err(|e| e.to_string())?;
     Ok(Arc::new(compiled.rules))
