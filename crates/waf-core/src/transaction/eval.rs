@@ -368,9 +368,13 @@ impl Transaction {
             captures,
         } in outcome.matched
         {
-            self.vars.matched_vars.push((name.clone(), value.clone()));
-            self.vars.matched_var_name = name;
-            self.vars.matched_var = value;
+            // Reuse the buffers of MATCHED_VAR(_NAME): one copy into them, the originals
+            // move into MATCHED_VARS.
+            self.vars.matched_var_name.clear();
+            self.vars.matched_var_name.extend_from_slice(&name);
+            self.vars.matched_var.clear();
+            self.vars.matched_var.extend_from_slice(&value);
+            self.vars.matched_vars.push((name, value));
             if let Some(captures) = captures {
                 for (i, c) in captures.into_iter().enumerate() {
                     self.vars.tx.insert(i.to_string(), c);
