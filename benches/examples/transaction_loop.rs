@@ -29,7 +29,7 @@ fn main() {
 #[inline(never)]
 fn run(rules: &Arc<waf_core::RuleSet>, count: usize, uri: &str) {
     for _ in 0..count {
-        let mut tx = Transaction::new(Arc::clone(&rules), TransactionOptions::default());
+        let mut tx = Transaction::new(Arc::clone(rules), TransactionOptions::default());
         let _ = tx.process_connection("203.0.113.7", 51234, "10.0.0.2", 443);
         let _ = tx.process_uri(uri.as_bytes(), b"GET", b"1.1");
         for (n, v) in [
