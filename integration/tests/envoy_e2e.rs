@@ -28,7 +28,17 @@ struct Gateway {
     envoy: Envoy,
     port: u16,
     _backend: Backend,
-    _dir: PathBuf,
+    dir: PathBuf,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        // Keep the log of a failing test for a look; clean up after a passing one.
+        if !std::thread::panicking() {
+            self.envoy.stop();
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 fn gateway(name: &str, config: String, buffer_limit: u32) -> Option<Gateway> {
@@ -58,7 +68,7 @@ fn gateway(name: &str, config: String, buffer_limit: u32) -> Option<Gateway> {
         envoy,
         port,
         _backend: backend,
-        _dir: dir,
+        dir,
     })
 }
 
@@ -514,4 +524,128 @@ fn bad_configuration_fails_the_plugin_load_with_a_clear_line() {
         err.contains("waf: configuration refused: directives \"a\" do not compile"),
         "{err}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The filter configuration in `deploy/waf-gateway-full.yaml`, taken out of the manifest.
+fn deploy_filter_config() -> String {
+    let manifest = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/waf-gateway-full.yaml"),
+    )
+    .unwrap();
+    for doc in manifest.split("\n---") {
+        let Ok(value) = serde_norway::from_str::<serde_norway::Value>(doc) else {
+            continue;
+        };
+        let Some(envoy) = value
+            .get("data")
+            .and_then(|d| d.get("envoy.yaml"))
+            .and_then(|e| e.as_str())
+        else {
+            continue;
+        };
+        let envoy: serde_norway::Value = serde_norway::from_str(envoy).unwrap();
+        let filter = &envoy["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+            ["http_filters"][0]["typed_config"]["config"];
+        return filter["configuration"]["value"]
+            .as_str()
+            .expect("configuration.value")
+            .to_string();
+    }
+    panic!("no Envoy ConfigMap in deploy/waf-gateway-full.yaml");
+}
+
+#[test]
+fn deploy_manifest_filter_configuration_loads_and_blocks() {
+    if skip_without_crs() {
+        return;
+    }
+    let config = deploy_filter_config();
+    let Some(g) = gateway("deploy", config, 16 << 20) else {
+        return;
+    };
+    assert_eq!(get(g.port, "/?page=1", &[]), 200);
+    assert_eq!(get(g.port, "/?id=1%27%20OR%20%271%27%3D%271", &[]), 403);
+}
+
+#[test]
+fn https_with_a_self_signed_certificate() {
+    if skip_without_crs() {
+        return;
+    }
+    let tools = ["openssl", "curl"].iter().all(|t| {
+        std::process::Command::new(t)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+            || std::process::Command::new(t)
+                .arg("version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+    });
+    let Some(binary) = find_envoy() else {
+        println!("skipped: no Envoy in .venv");
+        return;
+    };
+    if !tools {
+        println!("skipped: openssl or curl missing");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("waf-e2e-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let wasm = filter().as_ref().unwrap_or_else(|e| panic!("{e}")).clone();
+    let backend = Backend::start(0, "hello\n").unwrap();
+    let tls_port = free_port().unwrap();
+    let options = EnvoyOptions {
+        wasm,
+        filter_config: crs_config(&[]),
+        listen_port: free_port().unwrap(),
+        admin_port: free_port().unwrap(),
+        backend_port: backend.port,
+        tls: Some((cert, key, tls_port)),
+        no_filter: false,
+        buffer_limit: 16 << 20,
+    };
+    let mut envoy = Envoy::start(&binary, &options, &dir, 1).unwrap_or_else(|e| panic!("{e}"));
+    let status = |path: &str, http2: bool| {
+        let out = std::process::Command::new("curl")
+            .args([
+                "-sk",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code} %{http_version}",
+                "-m",
+                "20",
+            ])
+            .arg(if http2 { "--http2" } else { "--http1.1" })
+            .arg(format!("https://127.0.0.1:{tls_port}{path}"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(status("/?page=1", true), "200 2", "{}", envoy.log_tail(10));
+    assert_eq!(
+        status("/?q=%3Cscript%3Ealert(1)%3C/script%3E", true),
+        "403 2"
+    );
+    assert_eq!(status("/?id=1%27%20OR%20%271%27%3D%271", false), "403 1.1");
+    envoy.stop();
+    let _ = std::fs::remove_dir_all(&dir);
 }

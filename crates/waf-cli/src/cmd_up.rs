@@ -47,6 +47,9 @@ pub struct UpArgs {
     /// `waf ftw --target ... --envoy-log ...`.
     #[arg(long)]
     pub ftw: bool,
+    /// Envoy without the filter (the benchmark's baseline).
+    #[arg(long, hide = true)]
+    pub no_filter: bool,
     /// Where the configuration, certificate and log go (default `target/waf-up`).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
@@ -208,7 +211,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
         admin_port,
         backend_port: backend.port,
         tls,
-        no_filter: false,
+        no_filter: args.no_filter,
         buffer_limit: 14 << 20,
     };
     let mut envoy =

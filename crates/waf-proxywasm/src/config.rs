@@ -152,13 +152,13 @@ impl Settings {
         }
         let raw: RawConfig =
             serde_json::from_slice(bytes).map_err(|e| ConfigError::Json(e.to_string()))?;
-        if let Some(name) = &raw.default_directives {
-            if !raw.directives_map.contains_key(name) {
-                return Err(ConfigError::UnknownDirectives {
-                    key: "default_directives".into(),
-                    name: name.clone(),
-                });
-            }
+        if let Some(name) = &raw.default_directives
+            && !raw.directives_map.contains_key(name)
+        {
+            return Err(ConfigError::UnknownDirectives {
+                key: "default_directives".into(),
+                name: name.clone(),
+            });
         }
         for (authority, name) in &raw.per_authority_directives {
             if !raw.directives_map.contains_key(name) {
