@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian 12 machine. Idempotent: a second run only checks.
 #   apt packages: Debian's CRS and ModSecurity's recommended configuration (conformance
-#                 inputs), nftables and iproute2 (enforcement tests in a network namespace)
+#                 inputs), nftables and iproute2 (enforcement tests in a network namespace),
+#                 curl and openssl (TLS end-to-end test and `waf up --tls`), wrk (benchmarks)
 #   rustup:       the wasm32-wasip1 target (the Envoy filter), clippy and rustfmt
-#   .venv:        Python oracles for differential tests (scripts/requirements-test.txt)
+#   .venv:        Python oracles for differential tests and Envoy (scripts/requirements-test.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(modsecurity-crs libnginx-mod-http-modsecurity nftables iproute2)
+APT_PACKAGES=(modsecurity-crs libnginx-mod-http-modsecurity nftables iproute2 curl openssl wrk)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use integration::ftw::runner::{BASE_CONFIG, load_rules};
+use integration::ftw::runner::{base_config, load_rules};
 use waf_core::{RuleSet, Transaction, TransactionOptions};
 
 const BROWSER_HEADERS: &[(&str, &str)] = &[
@@ -63,7 +63,7 @@ fn crs_v4(c: &mut Criterion) {
         eprintln!("skipped: {} is absent", crs.display());
         return;
     }
-    let rules = load_rules(BASE_CONFIG, Some(&crs), "", &[]).expect("CRS v4 compiles");
+    let rules = load_rules(&base_config(), Some(&crs), "", &[]).expect("CRS v4 compiles");
     let benign = "/catalog/shoes/running?size=42&color=blue&sort=price_asc";
     let sqli = "/catalog/shoes/running?size=42&id=1%27%20OR%20%271%27%3D%271";
     assert_eq!(

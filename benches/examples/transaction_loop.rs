@@ -5,12 +5,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use integration::ftw::runner::{BASE_CONFIG, load_rules};
+use integration::ftw::runner::{base_config, load_rules};
 use waf_core::{Transaction, TransactionOptions};
 
 fn main() {
     let crs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/crs/v4.28.0");
-    let rules = load_rules(BASE_CONFIG, Some(&crs), "", &[]).expect("CRS v4 compiles");
+    let rules = load_rules(&base_config(), Some(&crs), "", &[]).expect("CRS v4 compiles");
     let count: usize = std::env::args()
         .nth(1)
         .and_then(|n| n.parse().ok())

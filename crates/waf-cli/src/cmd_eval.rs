@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use integration::ftw::http::parse_request;
-use integration::ftw::runner::{BASE_CONFIG, evaluate_request, load_rules};
+use integration::ftw::runner::{base_config, evaluate_request, load_rules};
 use waf_core::TransactionOptions;
 
 #[derive(clap::Args)]
@@ -34,7 +34,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let request = parse_request(&raw).map_err(|e| anyhow::anyhow!("not an HTTP request: {e}"))?;
-    let rules = load_rules(BASE_CONFIG, args.crs.as_deref(), "", &args.rules)
+    let rules = load_rules(&base_config(), args.crs.as_deref(), "", &args.rules)
         .map_err(anyhow::Error::msg)?;
     let now_micros = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

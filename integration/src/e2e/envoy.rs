@@ -347,6 +347,15 @@ impl Envoy {
         self.child.id()
     }
 
+    /// Envoy's exit status, if it has exited.
+    pub fn exited(&mut self) -> Option<String> {
+        match self.child.try_wait() {
+            Ok(Some(status)) => Some(status.to_string()),
+            Ok(None) => None,
+            Err(e) => Some(e.to_string()),
+        }
+    }
+
     /// Waits until Envoy exits (Ctrl-C reaches it through the process group).
     pub fn wait(&mut self) -> String {
         match self.child.wait() {

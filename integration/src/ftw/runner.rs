@@ -24,32 +24,14 @@ use super::model::Stage;
 use super::overrides::{Action, Overrides};
 use super::{FileSelection, load_dir};
 
-/// Engine settings in force before CRS loads: ModSecurity's recommended values, with the
-/// request body processors CRS expects for XML and JSON.
-pub const BASE_CONFIG: &str = r#"
-SecRuleEngine On
-SecRequestBodyAccess On
-SecRequestBodyLimit 13107200
-SecRequestBodyNoFilesLimit 131072
-SecRequestBodyLimitAction Reject
-SecRequestBodyJsonDepthLimit 1024
-SecArgumentsLimit 1000
-SecResponseBodyAccess On
-SecResponseBodyMimeType text/plain text/html text/xml
-SecResponseBodyLimit 524288
-SecResponseBodyLimitAction ProcessPartial
-SecAuditEngine RelevantOnly
-SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\+|/)|text/)xml" \
-    "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
-SecRule REQUEST_HEADERS:Content-Type "^application/json" \
-    "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
-SecRule REQUEST_HEADERS:Content-Type "^application/[a-z0-9.-]+[+]json" \
-    "id:200006,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
-SecRule REQBODY_ERROR "!@eq 0" \
-    "id:200002,phase:2,t:none,log,deny,status:400,msg:'Failed to parse request body.',logdata:'%{reqbody_error_msg}',severity:2"
-SecRule MULTIPART_STRICT_ERROR "!@eq 0" \
-    "id:200003,phase:2,t:none,log,deny,status:400,msg:'Multipart request body failed strict validation.'"
-"#;
+/// Engine settings in force before CRS loads: ModSecurity's recommended values (with the
+/// request body processors CRS expects for XML and JSON) and `SecRuleEngine On`.
+pub fn base_config() -> String {
+    format!(
+        "{}\nSecRuleEngine On\n",
+        waf_core::config::RECOMMENDED_SETTINGS
+    )
+}
 
 /// The CRS 4 test settings (rule 900005 of the CRS 4 regression-test README), loaded
 /// after `crs-setup.conf`.
@@ -139,7 +121,7 @@ pub fn load_crs(crs_dir: &Path) -> Result<Arc<RuleSet>, String> {
     let setup_text =
         std::fs::read_to_string(&setup).map_err(|e| format!("{}: {e}", setup.display()))?;
     load_rules(
-        BASE_CONFIG,
+        &base_config(),
         Some(crs_dir),
         test_settings_for(&setup_text),
         &[],
@@ -147,29 +129,42 @@ pub fn load_crs(crs_dir: &Path) -> Result<Arc<RuleSet>, String> {
 }
 
 /// The backend's answer to a request (albedo's `/reflect`, or an empty 200).
-struct BackendResponse {
-    status: u16,
-    headers: Vec<(Vec<u8>, Vec<u8>)>,
-    body: Vec<u8>,
+pub struct BackendResponse {
+    pub status: u16,
+    pub headers: Vec<(Vec<u8>, Vec<u8>)>,
+    pub body: Vec<u8>,
 }
 
 fn backend(request: &HttpRequest) -> BackendResponse {
     let path = request.uri.split(|&b| b == b'?').next().unwrap_or_default();
+    if request.method == b"POST" && path.ends_with(b"/reflect") {
+        reflect(&request.body)
+    } else {
+        BackendResponse {
+            status: 200,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+}
+
+/// albedo's `/reflect`: answers with the status (100-599), headers and body (or
+/// base64 `encodedBody`) that the JSON request body names, typed the way its Go server
+/// types a body that comes without a Content-Type.
+pub fn reflect(spec: &[u8]) -> BackendResponse {
     let mut response = BackendResponse {
         status: 200,
         headers: Vec::new(),
         body: Vec::new(),
     };
-    if !(request.method == b"POST" && path.ends_with(b"/reflect")) {
-        return response;
-    }
-    let Ok(spec) = serde_json::from_slice::<serde_json::Value>(&request.body) else {
+    let Ok(spec) = serde_json::from_slice::<serde_json::Value>(spec) else {
         return response;
     };
     if let Some(status) = spec
         .get("status")
         .and_then(|s| s.as_u64())
         .and_then(|s| u16::try_from(s).ok())
+        .filter(|s| (100..=599).contains(s))
     {
         response.status = status;
     }
@@ -179,9 +174,12 @@ fn backend(request: &HttpRequest) -> BackendResponse {
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            response
-                .headers
-                .push((name.as_bytes().to_vec(), value.into_bytes()));
+            // The length is the server's to set.
+            if !name.eq_ignore_ascii_case("content-length") {
+                response
+                    .headers
+                    .push((name.as_bytes().to_vec(), value.into_bytes()));
+            }
         }
     }
     if let Some(body) = spec.get("body").and_then(|b| b.as_str()) {
@@ -387,6 +385,16 @@ pub enum Verdict {
 
 /// Runs every stage of a test; the first failing stage decides.
 pub fn run_test(rules: &Arc<RuleSet>, stages: &[Stage], overrides: Option<&Action>) -> Verdict {
+    run_stages(stages, overrides, |raw| run_request(rules, raw))
+}
+
+/// Runs every stage of a test, sending each request with `send` (in-process or over the
+/// wire); the first failing stage decides.
+pub fn run_stages(
+    stages: &[Stage],
+    overrides: Option<&Action>,
+    mut send: impl FnMut(&[u8]) -> Outcome,
+) -> Verdict {
     if let Some(Action::Ignore) = overrides {
         return Verdict::Skipped("ignored by override".into());
     }
@@ -403,9 +411,8 @@ pub fn run_test(rules: &Arc<RuleSet>, stages: &[Stage], overrides: Option<&Actio
                 Err(e) => return Verdict::Failed(format!("bad override: {e}")),
             }
         }
-
         let outcome = match stage.request() {
-            Ok(built) => run_request(rules, &built.bytes),
+            Ok(built) => send(&built.bytes),
             Err(e) => Outcome {
                 error: Some(e.to_string()),
                 ..Outcome::default()
@@ -446,6 +453,19 @@ pub fn run_suite(
     filter: Option<&str>,
 ) -> Result<Report, String> {
     let rules = load_crs(crs_dir)?;
+    run_tests(tests_dir, overrides, filter, |stages, action| {
+        run_test(&rules, stages, action)
+    })
+}
+
+/// Runs every test of a suite directory with `run` and tallies the verdicts against the
+/// overrides (known failures, fixed tests).
+pub fn run_tests(
+    tests_dir: &Path,
+    overrides: &Overrides,
+    filter: Option<&str>,
+    mut run: impl FnMut(&[Stage], Option<&Action>) -> Verdict,
+) -> Result<Report, String> {
     let suite = load_dir(tests_dir, FileSelection::AllYaml).map_err(|e| e.to_string())?;
     let mut report = Report::default();
     for (_, test) in suite.tests() {
@@ -454,7 +474,7 @@ pub fn run_suite(
         }
         let entry = overrides.find(&test.id, test.rule_id);
         let known_failure = matches!(entry.map(|o| &o.action), Some(Action::KnownFailure));
-        match run_test(&rules, &test.stages, entry.map(|o| &o.action)) {
+        match run(&test.stages, entry.map(|o| &o.action)) {
             Verdict::Passed => {
                 report.passed += 1;
                 if known_failure {

@@ -18,11 +18,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::expect::{Expectation, Outcome};
+use super::expect::Outcome;
 use super::model::Stage;
 use super::overrides::{Action, Overrides};
-use super::runner::{BASE_CONFIG, Report, TEST_SETTINGS_V3, TEST_SETTINGS_V4, Verdict};
-use super::{FileSelection, load_dir};
+use super::runner::{
+    Report, TEST_SETTINGS_V3, TEST_SETTINGS_V4, Verdict, base_config, run_stages, run_tests,
+};
 use crate::e2e::envoy::read_response;
 
 /// Logs the marker header, so that each request's lines can be found.
@@ -37,7 +38,7 @@ pub fn harness_directives(crs4: bool) -> Vec<String> {
         TEST_SETTINGS_V3
     };
     vec![
-        BASE_CONFIG.to_string(),
+        base_config(),
         "Include @crs-setup.conf".into(),
         settings.to_string(),
         "Include @owasp_crs/*.conf".into(),
@@ -163,41 +164,7 @@ pub fn run_request(target: &WireTarget, raw: &[u8]) -> Outcome {
 
 /// Runs every stage of a test over the wire; the first failing stage decides.
 pub fn run_test(target: &WireTarget, stages: &[Stage], overrides: Option<&Action>) -> Verdict {
-    if let Some(Action::Ignore) = overrides {
-        return Verdict::Skipped("ignored by override".into());
-    }
-    for (index, stage) in stages.iter().enumerate() {
-        let mut expectation = match stage.expectation() {
-            Ok(e) => e,
-            Err(e) => return Verdict::Failed(format!("bad expectation: {e}")),
-        };
-        if let Some(Action::Output { output, stages }) = overrides
-            && (stages.is_empty() || stages.contains(&(index as u32)))
-        {
-            match Expectation::from_output(output) {
-                Ok(e) => expectation = e,
-                Err(e) => return Verdict::Failed(format!("bad override: {e}")),
-            }
-        }
-        let outcome = match stage.request() {
-            Ok(built) => run_request(target, &built.bytes),
-            Err(e) => Outcome {
-                error: Some(e.to_string()),
-                ..Outcome::default()
-            },
-        };
-        if let Err(failure) = expectation.check(&outcome) {
-            if std::env::var_os("WAF_FTW_SHOW_LOG").is_some() {
-                eprintln!("--- log of failing stage {}:\n{}", index + 1, outcome.log);
-            }
-            return Verdict::Failed(if stages.len() > 1 {
-                format!("stage {}: {failure}", index + 1)
-            } else {
-                failure.to_string()
-            });
-        }
-    }
-    Verdict::Passed
+    run_stages(stages, overrides, |raw| run_request(target, raw))
 }
 
 /// Runs a whole suite directory against a running front end.
@@ -207,31 +174,9 @@ pub fn run_suite(
     overrides: &Overrides,
     filter: Option<&str>,
 ) -> Result<Report, String> {
-    let suite = load_dir(tests_dir, FileSelection::AllYaml).map_err(|e| e.to_string())?;
-    let mut report = Report::default();
-    for (_, test) in suite.tests() {
-        if filter.is_some_and(|f| !test.id.starts_with(f)) {
-            continue;
-        }
-        let entry = overrides.find(&test.id, test.rule_id);
-        let known_failure = matches!(entry.map(|o| &o.action), Some(Action::KnownFailure));
-        match run_test(target, &test.stages, entry.map(|o| &o.action)) {
-            Verdict::Passed => {
-                report.passed += 1;
-                if known_failure {
-                    report.fixed.push(test.id.clone());
-                }
-            }
-            Verdict::Skipped(_) => report.skipped += 1,
-            Verdict::Failed(reason) => {
-                if !known_failure {
-                    report.unexpected.push(test.id.clone());
-                }
-                report.failed.push((test.id.clone(), test.rule_id, reason));
-            }
-        }
-    }
-    Ok(report)
+    run_tests(tests_dir, overrides, filter, |stages, action| {
+        run_test(target, stages, action)
+    })
 }
 
 #[cfg(test)]
