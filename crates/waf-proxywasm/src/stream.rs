@@ -250,28 +250,15 @@ impl Stream {
         if self.done || self.progress != Progress::RequestBody {
             return Step::Continue;
         }
-        // One byte past the limit is enough for the engine to see the overflow.
-        let limit = usize::try_from(self.rules.config().request_body_limit)
-            .unwrap_or(usize::MAX)
-            .saturating_add(1);
-        let wanted = buffered
-            .saturating_sub(self.request_fed)
-            .min(limit.saturating_sub(self.request_fed));
-        let mut within_limit = true;
-        if wanted > 0 {
-            let Some(bytes) = read(self.request_fed, wanted) else {
-                return self.fail(2);
-            };
-            self.request_fed += bytes.len();
-            match self.tx.append_request_body(&bytes) {
-                Ok(fits) => within_limit = fits,
-                Err(_) => return self.fail(2),
-            }
+        let limit = self.rules.config().request_body_limit;
+        let tx = &mut self.tx;
+        match feed_body(&mut self.request_fed, limit, buffered, read, |b| {
+            tx.append_request_body(b)
+        }) {
+            Err(()) => self.fail(2),
+            Ok(done) if done || end_of_stream => self.finish_request_body(),
+            Ok(_) => Step::Pause,
         }
-        if end_of_stream || !within_limit || self.request_fed >= limit {
-            return self.finish_request_body();
-        }
-        Step::Pause
     }
 
     /// Request trailers end the request body (HTTP/2 and chunked HTTP/1.1).
@@ -375,27 +362,15 @@ impl Stream {
         if self.done || self.progress != Progress::ResponseBody {
             return Step::Continue;
         }
-        let limit = usize::try_from(self.rules.config().response_body_limit)
-            .unwrap_or(usize::MAX)
-            .saturating_add(1);
-        let wanted = buffered
-            .saturating_sub(self.response_fed)
-            .min(limit.saturating_sub(self.response_fed));
-        let mut within_limit = true;
-        if wanted > 0 {
-            let Some(bytes) = read(self.response_fed, wanted) else {
-                return self.fail(4);
-            };
-            self.response_fed += bytes.len();
-            match self.tx.append_response_body(&bytes) {
-                Ok(fits) => within_limit = fits,
-                Err(_) => return self.fail(4),
-            }
+        let limit = self.rules.config().response_body_limit;
+        let tx = &mut self.tx;
+        match feed_body(&mut self.response_fed, limit, buffered, read, |b| {
+            tx.append_response_body(b)
+        }) {
+            Err(()) => self.fail(4),
+            Ok(done) if done || end_of_stream => self.finish_response_body(),
+            Ok(_) => Step::Pause,
         }
-        if end_of_stream || !within_limit || self.response_fed >= limit {
-            return self.finish_response_body();
-        }
-        Step::Pause
     }
 
     /// Response trailers end the response body.
@@ -485,6 +460,32 @@ impl Stream {
             }
         }
     }
+}
+
+/// Feeds the bytes of a body buffer not yet seen, and none past `limit` (plus one byte, which
+/// is enough for the engine to see the overflow), to `append`. `fed` counts the bytes fed
+/// so far. Returns whether the body is complete as far as the engine is concerned (the limit
+/// was reached); `Err` when the host could not read its buffer or the engine refused.
+fn feed_body<E>(
+    fed: &mut usize,
+    limit: u64,
+    buffered: usize,
+    read: impl FnOnce(usize, usize) -> Option<Vec<u8>>,
+    mut append: impl FnMut(&[u8]) -> Result<bool, E>,
+) -> Result<bool, ()> {
+    let limit = usize::try_from(limit)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
+    let wanted = buffered
+        .saturating_sub(*fed)
+        .min(limit.saturating_sub(*fed));
+    let mut within_limit = true;
+    if wanted > 0 {
+        let bytes = read(*fed, wanted).ok_or(())?;
+        *fed += bytes.len();
+        within_limit = append(&bytes).map_err(|_| ())?;
+    }
+    Ok(!within_limit || *fed >= limit)
 }
 
 #[cfg(test)]
