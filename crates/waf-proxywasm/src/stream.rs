@@ -250,7 +250,7 @@ impl Stream {
         if self.done || self.progress != Progress::RequestBody {
             return Step::Continue;
         }
-        let limit = self.rules.config().request_body_limit;
+        let limit = self.tx.request_body_limit();
         let tx = &mut self.tx;
         match feed_body(&mut self.request_fed, limit, buffered, read, |b| {
             tx.append_request_body(b)
@@ -293,23 +293,18 @@ impl Stream {
             return Step::Continue;
         }
         let mut status = 0u16;
-        let mut content_type: Option<&[u8]> = None;
         for (name, value) in headers {
             if name == ":status" {
                 status = std::str::from_utf8(value)
                     .ok()
                     .and_then(|s| s.parse().ok())
                     .unwrap_or(0);
-            } else if !name.starts_with(':') {
-                if name.eq_ignore_ascii_case("content-type") {
-                    content_type = Some(value);
-                }
-                if self.tx.add_response_header(name.as_bytes(), value).is_err() {
-                    return self.fail(3);
-                }
+            } else if !name.starts_with(':')
+                && self.tx.add_response_header(name.as_bytes(), value).is_err()
+            {
+                return self.fail(3);
             }
         }
-        let inspect = self.inspects_response_body(content_type);
         self.progress = Progress::ResponseBody;
         let protocol = if self.protocol.is_empty() {
             "HTTP/1.1".to_string()
@@ -327,29 +322,11 @@ impl Stream {
         if end_of_stream {
             return self.finish_response_body();
         }
-        if !inspect {
+        // Asked after phase 3, whose rules may have switched response body access.
+        if !self.tx.inspects_response_body() {
             self.progress = Progress::ResponseDone;
         }
         Step::Continue
-    }
-
-    fn inspects_response_body(&self, content_type: Option<&[u8]>) -> bool {
-        let config = self.rules.config();
-        if !config.response_body_access {
-            return false;
-        }
-        let Some(value) = content_type else {
-            return false;
-        };
-        let mime = value
-            .split(|&b| b == b';')
-            .next()
-            .unwrap_or_default()
-            .trim_ascii();
-        config
-            .response_body_mime_types
-            .iter()
-            .any(|m| m.as_bytes().eq_ignore_ascii_case(mime))
     }
 
     /// A response body callback; see [`Stream::on_request_body`].
@@ -362,7 +339,7 @@ impl Stream {
         if self.done || self.progress != Progress::ResponseBody {
             return Step::Continue;
         }
-        let limit = self.rules.config().response_body_limit;
+        let limit = self.tx.response_body_limit();
         let tx = &mut self.tx;
         match feed_body(&mut self.response_fed, limit, buffered, read, |b| {
             tx.append_response_body(b)

@@ -288,6 +288,24 @@ impl Transaction {
             .map(Vec::as_slice)
     }
 
+    /// Whether the response body will be inspected: `SecResponseBodyAccess` (or
+    /// `ctl:responseBodyAccess` in the rules so far) and a Content-Type that
+    /// `SecResponseBodyMimeType` names. Connectors ask after the response headers, to
+    /// decide whether to hold the body.
+    pub fn inspects_response_body(&self) -> bool {
+        self.overrides.response_body_access && self.response_body_inspectable()
+    }
+
+    /// The request body limit in force (`SecRequestBodyLimit`, or `ctl:requestBodyLimit`).
+    pub fn request_body_limit(&self) -> u64 {
+        self.overrides.request_body_limit
+    }
+
+    /// The response body limit in force (`SecResponseBodyLimit`, or `ctl:responseBodyLimit`).
+    pub fn response_body_limit(&self) -> u64 {
+        self.overrides.response_body_limit
+    }
+
     /// Updates the clock (for `DURATION`, measured from the time given at creation, and for
     /// `TIME*` in later phases).
     pub fn set_now(&mut self, now_micros: i64) {
@@ -420,7 +438,7 @@ impl Transaction {
                 state: self.stage.name(),
             });
         }
-        if !self.overrides.response_body_access || !self.response_body_inspectable() {
+        if !self.inspects_response_body() {
             return Ok(true);
         }
         self.cache.clear();
