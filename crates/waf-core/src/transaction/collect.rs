@@ -9,6 +9,9 @@ use super::{Pairs, Transaction};
 use crate::rule::Selector;
 use crate::variables::Var;
 
+/// Values gathered for a rule target; most targets yield a handful, kept on the stack.
+pub(crate) type Values<'a> = smallvec::SmallVec<[Value<'a>; 8]>;
+
 /// One value of a variable, with the key it was found under (empty for scalars).
 #[derive(Debug, Clone)]
 pub(crate) struct Value<'a> {
@@ -47,7 +50,7 @@ fn flag(b: bool) -> Cow<'static, [u8]> {
 
 /// Pushes the pairs whose key the selector accepts.
 fn pairs<'a>(
-    out: &mut Vec<Value<'a>>,
+    out: &mut Values<'a>,
     var: Var,
     list: &'a Pairs,
     selector: &Selector,
@@ -65,7 +68,7 @@ fn pairs<'a>(
 }
 
 fn map_values<'a>(
-    out: &mut Vec<Value<'a>>,
+    out: &mut Values<'a>,
     var: Var,
     map: impl Iterator<Item = (&'a String, &'a Vec<u8>)>,
     selector: &Selector,
@@ -115,9 +118,9 @@ pub(crate) fn utc_parts(micros: i64) -> (i64, u32, u32, u32, u32, u32, u32) {
 
 impl Transaction {
     /// Appends the values of `var` selected by `selector` to `out`.
-    pub(crate) fn collect<'a>(&'a self, var: Var, selector: &Selector, out: &mut Vec<Value<'a>>) {
+    pub(crate) fn collect<'a>(&'a self, var: Var, selector: &Selector, out: &mut Values<'a>) {
         let r = &self.req;
-        let scalar = |out: &mut Vec<Value<'a>>, value: Cow<'a, [u8]>| {
+        let scalar = |out: &mut Values<'a>, value: Cow<'a, [u8]>| {
             out.push(Value {
                 var,
                 key: Cow::Borrowed(b""),

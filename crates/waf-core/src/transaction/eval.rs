@@ -28,10 +28,11 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use waf_seclang::{AllowScope, EngineMode};
 
-use super::collect::Value;
+use super::collect::{Value, Values};
 use super::{Allowed, CurrentRule, TargetRemoval, Transaction};
 use crate::audit::RuleMatch;
 use crate::operators::{CompileContext, OperatorError};
@@ -217,7 +218,7 @@ impl Transaction {
             return Cow::Borrowed(literal);
         }
         let mut out = Vec::new();
-        let mut values = Vec::new();
+        let mut values = Values::new();
         for part in &m.parts {
             match part {
                 MacroPiece::Literal(l) => out.extend_from_slice(l),
@@ -276,7 +277,7 @@ impl Transaction {
         } else {
             self.runtime_exclusions(top)
         };
-        let mut values: Vec<Value<'_>> = Vec::with_capacity(32);
+        let mut values = Values::new();
         if rule.targets.is_empty() {
             values.push(Value {
                 var: Var::RequestUri,
@@ -312,7 +313,7 @@ impl Transaction {
             }
         }
         let mut sink = Vec::new();
-        let mut candidates: Vec<Transformed<'_>> = Vec::new();
+        let mut candidates: SmallVec<[Transformed<'_>; 2]> = SmallVec::new();
         for v in &values {
             candidates.clear();
             if rule.multi_match {
