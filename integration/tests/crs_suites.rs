@@ -18,11 +18,8 @@ fn run(version: &str, minimum_pass_rate: f64) {
     }
     let known = load_own(&manifest.join(format!("known-failures/crs-{version}.yaml"))).unwrap();
     let report = run_suite(&crs, &crs.join("tests"), &known, None).unwrap();
-    for (id, rule, reason) in &report.failed {
-        println!("FAIL {id} [rule {rule}]: {reason}");
-    }
-    for id in &report.fixed {
-        println!("FIXED {id}: listed as a known failure but passes; remove it from the list");
+    for line in report.detail_lines() {
+        println!("{line}");
     }
     let total = report.passed + report.failed.len();
     println!(

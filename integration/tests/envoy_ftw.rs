@@ -50,11 +50,8 @@ fn crs_v4_28_0_over_the_wire_through_envoy() {
     };
     let known = load_own(&manifest.join("known-failures/envoy-crs-v4.28.0.yaml")).unwrap();
     let report = wire::run_suite(&target, &crs.join("tests"), &known, None).unwrap();
-    for (id, rule, reason) in &report.failed {
-        println!("FAIL {id} [rule {rule}]: {reason}");
-    }
-    for id in &report.fixed {
-        println!("FIXED {id}: listed as an Envoy difference but passes; remove it from the list");
+    for line in report.detail_lines() {
+        println!("{line}");
     }
     let total = report.passed + report.failed.len();
     println!(

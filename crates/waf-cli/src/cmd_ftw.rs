@@ -50,19 +50,8 @@ pub fn run(args: FtwArgs) -> anyhow::Result<ExitCode> {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for (id, rule, reason) in &report.failed {
-        let known = if report.unexpected.contains(id) {
-            ""
-        } else {
-            " (known)"
-        };
-        writeln!(out, "FAIL {id} [rule {rule}]{known}: {reason}").context("stdout")?;
-    }
-    for id in &report.fixed {
-        writeln!(
-            out,
-            "FIXED {id}: listed as a known failure but passes; remove it from the list"
-        )?;
+    for line in report.detail_lines() {
+        writeln!(out, "{line}").context("stdout")?;
     }
     writeln!(
         out,

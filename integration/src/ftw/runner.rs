@@ -445,6 +445,25 @@ pub struct Report {
     pub fixed: Vec<String>,
 }
 
+impl Report {
+    /// One line per failure (`FAIL id [rule N] (known): reason`) and per listed test that
+    /// now passes (`FIXED id: ...`), in that order.
+    pub fn detail_lines(&self) -> impl Iterator<Item = String> + '_ {
+        let failures = self.failed.iter().map(|(id, rule, reason)| {
+            let known = if self.unexpected.contains(id) {
+                ""
+            } else {
+                " (known)"
+            };
+            format!("FAIL {id} [rule {rule}]{known}: {reason}")
+        });
+        let fixed = self.fixed.iter().map(|id| {
+            format!("FIXED {id}: listed as a known failure but passes; remove it from the list")
+        });
+        failures.chain(fixed)
+    }
+}
+
 /// Runs a whole suite directory against a CRS directory.
 pub fn run_suite(
     crs_dir: &Path,
