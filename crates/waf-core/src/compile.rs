@@ -153,6 +153,11 @@ impl<'a> Compiler<'a> {
             });
         }
         self.resolve_skip_after();
+        for entry in self.phases.iter_mut().flatten() {
+            if let Entry::Rule(rule) = entry {
+                attach_raw_screens(rule);
+            }
+        }
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
@@ -338,6 +343,7 @@ impl<'a> Compiler<'a> {
                     crate::operators::UnconditionalMatchOp,
                 )),
             },
+            raw_screen: None,
             transformations: Vec::new(),
             transformation_prefixes: Vec::new(),
             multi_match: false,
@@ -627,7 +633,7 @@ impl<'a> Compiler<'a> {
             }
             Some(AstSelector::Key(k)) => Some(Selector::Key(k.to_ascii_lowercase())),
             Some(AstSelector::Regex(re)) => match Pattern::compile(&format!("(?i){re}")) {
-                Ok(p) => Some(Selector::Regex(p)),
+                Ok(p) => Some(Selector::Regex(Box::new(p))),
                 Err(e) => {
                     self.error(
                         span,
@@ -949,6 +955,22 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
+    }
+}
+
+/// Sets [`Rule::raw_screen`] on a rule and its chain links, once their operators and
+/// transformations are final.
+fn attach_raw_screens(rule: &mut Rule) {
+    let screenable = !rule.operator.negated && !rule.targets.iter().any(|t| t.count);
+    rule.raw_screen = match &rule.operator.implementation {
+        OperatorImpl::Ready(op) if screenable => op
+            .screen()
+            .map(|s| s.through(&rule.transformations))
+            .filter(|s| !s.is_trivial()),
+        _ => None,
+    };
+    if let Some(next) = rule.chain.as_deref_mut() {
+        attach_raw_screens(next);
     }
 }
 

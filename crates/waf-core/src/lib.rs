@@ -26,6 +26,7 @@
 
 pub mod audit;
 pub mod body;
+pub mod byteset;
 mod compile;
 pub mod config;
 pub mod error;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use waf_seclang::{AllowScope, AuditEngineMode, EngineMode, IdRange, Severity};
 
 use crate::operators::{CompileFn, Operator};
-use crate::regex::Pattern;
+use crate::regex::{Pattern, Screen};
 use crate::transformations::Transformation;
 use crate::variables::Var;
 
@@ -39,7 +39,7 @@ pub(crate) enum Selector {
     All,
     /// Lower-cased; compared case-insensitively.
     Key(String),
-    Regex(Pattern),
+    Regex(Box<Pattern>),
 }
 
 #[derive(Debug)]
@@ -177,6 +177,10 @@ pub(crate) struct Rule {
     pub targets: Vec<Target>,
     pub exclusions: Vec<Exclusion>,
     pub operator: CompiledOperator,
+    /// The operator's screen carried back through `transformations`, for raw values:
+    /// when no raw value of any target can pass it, the link does not match. Only set
+    /// for operators that are not negated, on targets that are not counts.
+    pub raw_screen: Option<Screen>,
     pub transformations: Vec<Transformation>,
     /// Interned ids of each prefix of `transformations`, for the per-transaction cache.
     pub transformation_prefixes: Vec<u32>,

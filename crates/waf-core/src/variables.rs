@@ -108,6 +108,8 @@ pub enum Var {
 }
 
 /// `(name, variable, is_collection)`: a collection takes `:selector`s and has many values.
+/// Row `i` describes the variant with discriminant `i` (a test checks), so lookups by
+/// variable are an index.
 const TABLE: &[(&str, Var, bool)] = &[
     ("ARGS", Var::Args, true),
     ("ARGS_COMBINED_SIZE", Var::ArgsCombinedSize, false),
@@ -259,15 +261,12 @@ impl Var {
 
     /// The canonical upper-case name.
     pub fn name(self) -> &'static str {
-        TABLE
-            .iter()
-            .find(|(_, v, _)| *v == self)
-            .map_or("UNKNOWN", |(n, _, _)| n)
+        TABLE[self as usize].0
     }
 
     /// True for collections, which take `:selector` and usually hold many values.
     pub fn is_collection(self) -> bool {
-        TABLE.iter().any(|(_, v, c)| *v == self && *c)
+        TABLE[self as usize].2
     }
 
     /// Collections whose members rules may create with `setvar`.
@@ -275,6 +274,46 @@ impl Var {
         matches!(
             self,
             Var::Tx | Var::Ip | Var::Session | Var::User | Var::Global | Var::Resource | Var::Env
+        )
+    }
+
+    /// Variables whose values are stored request or response bytes, which change only
+    /// when the caller adds data or the body is parsed, never while a phase's rules run.
+    /// The engine keeps per-transaction summaries of their bytes (see
+    /// `transaction/eval.rs`), so the list is deliberately narrow: no counts, flags,
+    /// times or anything a rule or `ctl` can change.
+    pub fn is_stored_data(self) -> bool {
+        matches!(
+            self,
+            Var::Args
+                | Var::ArgsNames
+                | Var::ArgsGet
+                | Var::ArgsGetNames
+                | Var::ArgsPost
+                | Var::ArgsPostNames
+                | Var::RequestHeaders
+                | Var::RequestHeadersNames
+                | Var::RequestCookies
+                | Var::RequestCookiesNames
+                | Var::ResponseHeaders
+                | Var::ResponseHeadersNames
+                | Var::RequestFilename
+                | Var::RequestBasename
+                | Var::RequestUri
+                | Var::RequestUriRaw
+                | Var::RequestLine
+                | Var::RequestMethod
+                | Var::RequestProtocol
+                | Var::QueryString
+                | Var::RequestBody
+                | Var::ResponseBody
+                | Var::Files
+                | Var::FilesNames
+                | Var::FilesTmpContent
+                | Var::MultipartPartHeaders
+                | Var::MultipartFilename
+                | Var::MultipartName
+                | Var::Xml
         )
     }
 
@@ -320,5 +359,8 @@ mod tests {
         }
         assert_eq!(seen.len(), TABLE.len());
         assert_eq!(Var::from_name("NOPE"), None);
+        for (i, (_, v, _)) in TABLE.iter().enumerate() {
+            assert_eq!(*v as usize, i, "TABLE row {i} is out of order");
+        }
     }
 }

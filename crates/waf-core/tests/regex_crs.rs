@@ -674,3 +674,60 @@ fn agrees_with_pcre2() {
         differences.len()
     );
 }
+
+/// The screen is only an optimisation: it must never reject a subject its pattern
+/// matches. Checked for every CRS pattern on the whole corpus, and on the same subjects
+/// carried through CRS's most common transformation chain.
+#[test]
+fn screens_never_reject_a_match() {
+    use waf_core::byteset::ByteSet;
+    use waf_core::transformations::{Transformation, apply_chain, lookup};
+    let chain: Vec<Transformation> = [
+        "utf8toUnicode",
+        "urlDecodeUni",
+        "htmlEntityDecode",
+        "jsDecode",
+        "cssDecode",
+        "removeNulls",
+        "lowercase",
+    ]
+    .iter()
+    .map(|n| lookup(n).unwrap())
+    .collect();
+    let subjects = corpus();
+    let (mut matches, mut rejected) = (0usize, 0usize);
+    for dir in [CRS_V3, CRS_V4] {
+        let Some((rules, _)) = compile_all(dir) else {
+            continue;
+        };
+        for r in &rules {
+            let p = Pattern::compile(&r.pattern).unwrap();
+            let raw_screen = p.screen().through(&chain);
+            for s in &subjects {
+                let admitted = p.screen().admits(s.len(), &ByteSet::of(s));
+                let transformed = apply_chain(&chain, s);
+                let raw_admitted = raw_screen.admits(s.len(), &ByteSet::of(s));
+                if p.is_match(s) == Ok(true) {
+                    matches += 1;
+                    assert!(
+                        admitted,
+                        "rule {} screen rejects matching {:?}",
+                        r.id,
+                        render(s)
+                    );
+                } else if !admitted {
+                    rejected += 1;
+                }
+                if p.is_match(&transformed) == Ok(true) {
+                    assert!(
+                        raw_admitted,
+                        "rule {} raw screen rejects {:?}, which matches once transformed",
+                        r.id,
+                        render(s)
+                    );
+                }
+            }
+        }
+    }
+    eprintln!("screens: {matches} matches all admitted, {rejected} non-matches rejected early");
+}

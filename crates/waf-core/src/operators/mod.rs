@@ -8,7 +8,7 @@
 
 use std::fmt::Debug;
 
-use crate::regex::RegexConfig;
+use crate::regex::{RegexConfig, Screen};
 
 mod begins_with;
 mod contains;
@@ -59,6 +59,12 @@ pub trait Operator: Send + Sync + Debug {
         input: &[u8],
         capture: Option<&mut CaptureSink>,
     ) -> Result<bool, OperatorError>;
+
+    /// A necessary condition for [`Operator::evaluate`] to return true, if the operator
+    /// has a cheap one. The engine skips the evaluation for values the screen rejects.
+    fn screen(&self) -> Option<&Screen> {
+        None
+    }
 }
 
 /// What compiling an operator may need from the outside world.

@@ -7,7 +7,7 @@
 //! `@rxGlobal` is accepted as `@rx` (CRS does not use it).
 
 use super::{CaptureSink, CompileContext, Operator, OperatorError};
-use crate::regex::Pattern;
+use crate::regex::{Pattern, Screen};
 
 #[derive(Debug)]
 struct Rx(Pattern);
@@ -40,6 +40,10 @@ impl Operator for Rx {
             sink.push(group.unwrap_or_default().to_vec());
         }
         Ok(true)
+    }
+
+    fn screen(&self) -> Option<&Screen> {
+        Some(self.0.screen()).filter(|s| !s.is_trivial())
     }
 }
 

@@ -92,6 +92,7 @@
 mod ast;
 mod emit;
 mod parse;
+mod screen;
 
 #[cfg(test)]
 mod tests;
@@ -100,6 +101,7 @@ use std::fmt;
 use std::ops::Range;
 
 use emit::Target;
+pub use screen::Screen;
 
 /// Which engine a [`Pattern`] runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -371,6 +373,7 @@ pub struct Pattern {
     translated: String,
     groups: usize,
     compiled: Compiled,
+    screen: Screen,
 }
 
 impl Pattern {
@@ -435,6 +438,7 @@ impl Pattern {
             translated,
             groups,
             compiled,
+            screen: Screen::of(&parsed.node),
         })
     }
 
@@ -459,6 +463,11 @@ impl Pattern {
     /// Number of capture groups, not counting group 0.
     pub fn group_count(&self) -> usize {
         self.groups
+    }
+
+    /// A cheap necessary condition for a match (see [`Screen`]).
+    pub fn screen(&self) -> &Screen {
+        &self.screen
     }
 
     /// Whether the pattern matches anywhere in `hay`.

@@ -35,8 +35,9 @@ use waf_seclang::{AllowScope, EngineMode};
 use super::collect::{Value, Values};
 use super::{Allowed, CurrentRule, TargetRemoval, Transaction};
 use crate::audit::RuleMatch;
+use crate::byteset::ByteSet;
 use crate::operators::{CompileContext, OperatorError};
-use crate::regex::RegexConfig;
+use crate::regex::{RegexConfig, Screen};
 use crate::rule::*;
 use crate::variables::Var;
 use crate::{Intervention, InterventionAction};
@@ -48,11 +49,15 @@ pub const CACHE_BYTE_LIMIT: usize = 4 << 20;
 /// values of a typical GET, hashing and storing cost more than the transformations).
 pub const CACHE_MIN_LEN: usize = 256;
 
+/// The interned id standing for "no transformations" in cache keys.
+const NO_TRANSFORMATIONS: u32 = u32::MAX;
+
 #[derive(Debug, Clone)]
-enum Cached {
-    /// The transformations left the value as it was.
-    Same,
-    Changed(Arc<[u8]>),
+struct Cached {
+    /// `None` when the transformations left the value as it was.
+    output: Option<Arc<[u8]>>,
+    /// The bytes of the output, computed the first time a screened operator asks.
+    present: Option<ByteSet>,
 }
 
 /// A value that cannot change while the cache holds it: the address and length of a
@@ -69,6 +74,9 @@ struct ValueId {
 pub(crate) struct TransformCache {
     entries: FxHashMap<(ValueId, u32), Cached>,
     bytes: usize,
+    /// Per stored variable (see [`Var::is_stored_data`]): every byte any of its values
+    /// holds, and the length of its longest value.
+    summaries: Vec<(Var, ByteSet, usize)>,
 }
 
 /// A transformed value: the input itself, a cached result, or a fresh one.
@@ -89,74 +97,144 @@ impl std::ops::Deref for Transformed<'_> {
     }
 }
 
+impl<'v> Transformed<'v> {
+    fn from_cache(value: &'v [u8], cached: &Cached) -> Self {
+        match &cached.output {
+            Some(out) => Transformed::Shared(Arc::clone(out)),
+            None => Transformed::Borrowed(value),
+        }
+    }
+}
+
+/// A value ready for the operator: transformed, and with its byte summary when the
+/// operator has a screen.
+pub(crate) struct Prepared<'v> {
+    value: Transformed<'v>,
+    present: Option<ByteSet>,
+}
+
+impl<'v> Prepared<'v> {
+    fn fresh(value: Transformed<'v>, want_presence: bool) -> Self {
+        let present = want_presence.then(|| ByteSet::of(&value));
+        Prepared { value, present }
+    }
+}
+
 impl TransformCache {
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
         self.bytes = 0;
+        self.summaries.clear();
     }
 
-    fn put(&mut self, key: (ValueId, u32), output: Cached) {
-        let size = 48
-            + if let Cached::Changed(o) = &output {
-                o.len()
-            } else {
-                0
-            };
+    /// Whether some value of `var` (any key) may pass `screen`. `var` must be stored
+    /// data, whose summary stays valid until the cache is cleared.
+    fn any_value_admitted(&mut self, tx: &Transaction, var: Var, screen: &Screen) -> bool {
+        let (present, longest) = match self.summaries.iter().find(|(v, ..)| *v == var) {
+            Some(&(_, present, longest)) => (present, longest),
+            None => {
+                let mut values = Values::new();
+                tx.collect(var, &Selector::All, &mut values);
+                if var == Var::Xml {
+                    // XML:/* and XML://@* are different values of one variable.
+                    tx.collect(var, &Selector::Key("//@*".into()), &mut values);
+                }
+                let mut present = ByteSet::empty();
+                for v in &values {
+                    present.union(&ByteSet::of(&v.value));
+                }
+                let longest = values.iter().map(|v| v.value.len()).max().unwrap_or(0);
+                self.summaries.push((var, present, longest));
+                (present, longest)
+            }
+        };
+        screen.admits(longest, &present)
+    }
+
+    fn put(&mut self, key: (ValueId, u32), output: Option<Arc<[u8]>>) {
+        let size = 64 + output.as_ref().map_or(0, |o| o.len());
         if self.bytes + size <= CACHE_BYTE_LIMIT {
             self.bytes += size;
-            self.entries.insert(key, output);
+            let present = None;
+            self.entries.insert(key, Cached { output, present });
         }
     }
 
-    /// The value after all of `rule`'s transformations. `stable` says whether `value`
-    /// borrows from request or response data (see [`ValueId`]); others are not cached.
-    fn transform<'v>(&mut self, rule: &Rule, value: &'v [u8], stable: bool) -> Transformed<'v> {
+    /// The value after all of `rule`'s transformations, with its byte summary if
+    /// `want_presence`. `stable` says whether `value` borrows from request or response
+    /// data (see [`ValueId`]); others are computed afresh every time.
+    fn prepare<'v>(
+        &mut self,
+        rule: &Rule,
+        value: &'v [u8],
+        stable: bool,
+        want_presence: bool,
+    ) -> Prepared<'v> {
         let n = rule.transformations.len();
-        let mut current = Transformed::Borrowed(value);
-        if n == 0 {
-            return current;
-        }
-        // Short values are cheaper to transform again than to look up: the cache pays
-        // off for long ones (bodies, large parameters) that many rules transform alike.
         if !stable || value.len() < CACHE_MIN_LEN {
+            let mut current = Transformed::Borrowed(value);
             for t in &rule.transformations {
                 if let Some(out) = t.apply(&current) {
                     current = Transformed::Owned(out);
                 }
             }
-            return current;
+            let present = want_presence.then(|| ByteSet::of(&current));
+            return Prepared {
+                value: current,
+                present,
+            };
         }
         let id = ValueId {
             addr: value.as_ptr() as usize,
             len: value.len(),
         };
+        let full = rule
+            .transformation_prefixes
+            .last()
+            .copied()
+            .unwrap_or(NO_TRANSFORMATIONS);
+        if let Some(hit) = self.entries.get_mut(&(id, full)) {
+            let current = Transformed::from_cache(value, hit);
+            if want_presence && hit.present.is_none() {
+                hit.present = Some(ByteSet::of(&current));
+            }
+            return Prepared {
+                value: current,
+                present: hit.present,
+            };
+        }
         // Start from the longest prefix of the chain already known for this value.
+        let mut current = Transformed::Borrowed(value);
         let mut start = 0;
-        for k in (1..=n).rev() {
+        for k in (1..n).rev() {
             if let Some(hit) = self.entries.get(&(id, rule.transformation_prefixes[k - 1])) {
-                if let Cached::Changed(out) = hit {
-                    current = Transformed::Shared(Arc::clone(out));
-                }
+                current = Transformed::from_cache(value, hit);
                 start = k;
                 break;
             }
         }
         for k in start..n {
-            let cached = match rule.transformations[k].apply(&current) {
-                Some(out) => {
-                    let out: Arc<[u8]> = Arc::from(out);
-                    current = Transformed::Shared(Arc::clone(&out));
-                    Cached::Changed(out)
-                }
-                None => match &current {
-                    Transformed::Borrowed(_) => Cached::Same,
-                    Transformed::Owned(o) => Cached::Changed(Arc::from(o.as_slice())),
-                    Transformed::Shared(s) => Cached::Changed(Arc::clone(s)),
-                },
+            if let Some(out) = rule.transformations[k].apply(&current) {
+                current = Transformed::Shared(Arc::from(out));
+            }
+            let output = match &current {
+                Transformed::Borrowed(_) => None,
+                Transformed::Owned(o) => Some(Arc::from(o.as_slice())),
+                Transformed::Shared(s) => Some(Arc::clone(s)),
             };
-            self.put((id, rule.transformation_prefixes[k]), cached);
+            self.put((id, rule.transformation_prefixes[k]), output);
         }
-        current
+        if n == 0 {
+            self.put((id, NO_TRANSFORMATIONS), None);
+        }
+        let present = want_presence.then(|| ByteSet::of(&current));
+        if let Some(entry) = self.entries.get_mut(&(id, full)) {
+            entry.present = present;
+        }
+        Prepared {
+            value: current,
+            present,
+        }
     }
 }
 
@@ -238,14 +316,23 @@ impl Transaction {
         Cow::Owned(out)
     }
 
+    /// Tests one value. `present` is the value's byte summary when the operator has a
+    /// screen; a value the screen rejects is not handed to the operator at all.
     fn evaluate_operator(
         &self,
         op: &CompiledOperator,
         input: &[u8],
+        present: Option<&ByteSet>,
         capture: Option<&mut Vec<Vec<u8>>>,
     ) -> Result<bool, OperatorError> {
         let result = match &op.implementation {
-            OperatorImpl::Ready(o) => o.evaluate(input, capture)?,
+            OperatorImpl::Ready(o) => {
+                let screened_out = match (o.screen(), present) {
+                    (Some(screen), Some(present)) => !screen.admits(input.len(), present),
+                    _ => false,
+                };
+                !screened_out && o.evaluate(input, capture)?
+            }
             OperatorImpl::Deferred { compile, argument } => {
                 let expanded = self.expand(argument);
                 let text = String::from_utf8_lossy(&expanded);
@@ -272,6 +359,18 @@ impl Transaction {
     /// Evaluates one link of a rule against its values.
     fn match_link(&self, rule: &Rule, top: &Rule, cache: &mut TransformCache) -> LinkOutcome {
         let mut outcome = LinkOutcome::default();
+        // Most links over request data cannot match ordinary traffic: when no stored
+        // value of any target holds the bytes the operator needs, skip collecting,
+        // transforming and testing them one by one.
+        if let Some(screen) = &rule.raw_screen
+            && rule.targets.iter().all(|t| t.var.is_stored_data())
+            && !rule
+                .targets
+                .iter()
+                .any(|t| cache.any_value_admitted(self, t.var, screen))
+        {
+            return outcome;
+        }
         let runtime = if self.overrides.removed_targets.is_empty() {
             Vec::new()
         } else {
@@ -313,30 +412,44 @@ impl Transaction {
             }
         }
         let mut sink = Vec::new();
-        let mut candidates: SmallVec<[Transformed<'_>; 2]> = SmallVec::new();
+        let want_presence = matches!(&rule.operator.implementation,
+            OperatorImpl::Ready(o) if o.screen().is_some());
+        let mut candidates: SmallVec<[Prepared<'_>; 2]> = SmallVec::new();
         for v in &values {
             candidates.clear();
+            if let Some(screen) = &rule.raw_screen
+                && !screen.admits(v.value.len(), &ByteSet::of(&v.value))
+            {
+                continue;
+            }
             if rule.multi_match {
                 // Every stage of the chain is tested: the raw value and each transformed one.
-                candidates.push(Transformed::Borrowed(&v.value));
+                let raw = Transformed::Borrowed(&v.value);
+                candidates.push(Prepared::fresh(raw, want_presence));
                 for t in &rule.transformations {
-                    if let Some(next) = candidates.last().and_then(|c| t.apply(c)) {
-                        candidates.push(Transformed::Owned(next));
+                    if let Some(next) = candidates.last().and_then(|c| t.apply(&c.value)) {
+                        candidates.push(Prepared::fresh(Transformed::Owned(next), want_presence));
                     }
                 }
             } else {
                 let stable = matches!(v.value, Cow::Borrowed(_)) && v.var.is_request_data();
-                candidates.push(cache.transform(rule, &v.value, stable));
+                candidates.push(cache.prepare(rule, &v.value, stable, want_presence));
             }
             for candidate in &candidates {
                 let capture = rule.capture.then_some(&mut sink);
-                match self.evaluate_operator(&rule.operator, candidate, capture) {
+                let value: &[u8] = &candidate.value;
+                match self.evaluate_operator(
+                    &rule.operator,
+                    value,
+                    candidate.present.as_ref(),
+                    capture,
+                ) {
                     Ok(true) => {
                         let captures =
                             (rule.capture && !sink.is_empty()).then(|| std::mem::take(&mut sink));
                         outcome.matched.push(ValueMatch {
                             name: v.full_name(),
-                            value: candidate.to_vec(),
+                            value: value.to_vec(),
                             captures,
                         });
                         break;

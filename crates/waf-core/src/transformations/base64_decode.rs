@@ -15,6 +15,8 @@
 //! SecRule REQUEST_HEADERS:Authorization "@contains admin" "id:1,phase:1,deny,t:none,t:base64Decode"
 //! ```
 
+use super::Provenance;
+
 /// Value of a standard-alphabet Base64 character.
 #[inline]
 pub(super) const fn std_value(b: u8) -> Option<u8> {
@@ -89,6 +91,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(dec.finish())
 }
+
+/// Decoded bytes need not occur in the input.
+pub const PROVENANCE: Provenance = Provenance::Unrelated;
 
 #[cfg(test)]
 mod tests {

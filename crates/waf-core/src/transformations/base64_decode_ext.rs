@@ -15,6 +15,8 @@
 //! SecRule REQUEST_COOKIES:jwt "@contains \"alg\":\"none\"" "id:1,phase:1,deny,t:none,t:base64DecodeExt"
 //! ```
 
+use super::Provenance;
+
 use super::base64_decode::{Sextets, std_value};
 
 #[inline]
@@ -47,6 +49,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(dec.finish())
 }
+
+/// Decoded bytes need not occur in the input.
+pub const PROVENANCE: Provenance = Provenance::Unrelated;
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,8 @@
 //! SecRule ARGS "@streq PHNjcmlwdD4=" "id:1,phase:2,deny,t:none,t:base64Encode"
 //! ```
 
+use super::Provenance;
+
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Base64 with padding; the empty value stays empty (`None`).
@@ -32,6 +34,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// The encoding's alphabet is unrelated to the input bytes.
+pub const PROVENANCE: Provenance = Provenance::Unrelated;
 
 #[cfg(test)]
 mod tests {

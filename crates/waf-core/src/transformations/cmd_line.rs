@@ -12,6 +12,9 @@
 //! SecRule ARGS "@rx (?:;|\|)\s*cat/etc/passwd" "id:1,phase:2,deny,t:none,t:cmdLine"
 //! ```
 
+use super::Provenance;
+use crate::byteset::ByteSet;
+
 /// Applies the command-line normalisation; never `None` for values that
 /// contain a byte it acts on.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
@@ -49,6 +52,20 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// Letters may come from the other case; a space from any white space, `,` or `;`.
+pub const PROVENANCE: Provenance = Provenance::Traced {
+    origins,
+    lengthens: false,
+};
+
+fn origins(out: u8) -> ByteSet {
+    if out == b' ' {
+        ByteSet::of(b" \t\r\n,;")
+    } else {
+        ByteSet::single(out).case_folded()
+    }
 }
 
 #[cfg(test)]

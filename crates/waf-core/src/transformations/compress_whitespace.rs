@@ -8,7 +8,10 @@
 //! SecRule ARGS "@contains union select" "id:1,phase:2,deny,t:none,t:compressWhitespace,t:lowercase"
 //! ```
 
+use super::Provenance;
+
 use super::util::is_c_space;
+use crate::byteset::ByteSet;
 
 /// Compresses runs; `None` when no run needs it (no white space other than
 /// single spaces).
@@ -33,6 +36,20 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// A space may come from any white space.
+pub const PROVENANCE: Provenance = Provenance::Traced {
+    origins,
+    lengthens: false,
+};
+
+fn origins(out: u8) -> ByteSet {
+    if out == b' ' {
+        ByteSet::of(b" \t\n\x0b\x0c\r")
+    } else {
+        ByteSet::single(out)
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@
 //! SecRule ARGS "@rx expression\s*\(" "id:1,phase:2,deny,t:none,t:cssDecode,t:lowercase"
 //! ```
 
+use super::Provenance;
+
 use super::util::{full_width_adjust, hex_val, is_c_space};
 
 /// Decodes escapes; `None` when the value has no backslash.
@@ -75,6 +77,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// A decoded byte needs a `\\` in the input.
+pub const PROVENANCE: Provenance = Provenance::Escaped { escape: b'\\' };
 
 #[cfg(test)]
 mod tests {

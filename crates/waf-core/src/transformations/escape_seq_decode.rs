@@ -11,6 +11,8 @@
 //! SecRule ARGS "@contains /etc/passwd" "id:1,phase:2,deny,t:none,t:escapeSeqDecode"
 //! ```
 
+use super::Provenance;
+
 use super::util::hex_pair;
 
 /// Decodes escapes; `None` when the value has no backslash.
@@ -64,6 +66,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// A decoded byte needs a `\\` in the input.
+pub const PROVENANCE: Provenance = Provenance::Escaped { escape: b'\\' };
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,8 @@
 //! SecRule ARGS:data "@contains <script" "id:1,phase:2,deny,t:none,t:hexDecode"
 //! ```
 
+use super::Provenance;
+
 /// ModSecurity's `x2c` digit value, wrapping like its `unsigned char` maths.
 #[inline]
 const fn x2c_digit(c: u8) -> u8 {
@@ -37,6 +39,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
             .collect(),
     )
 }
+
+/// Decoded bytes need not occur in the input.
+pub const PROVENANCE: Provenance = Provenance::Unrelated;
 
 #[cfg(test)]
 mod tests {

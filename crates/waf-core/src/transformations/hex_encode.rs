@@ -4,6 +4,8 @@
 //! SecRule ARGS:pw "@streq 5f4dcc3b5aa765d61d8327deb882cf99" "id:1,phase:2,deny,t:none,t:md5,t:hexEncode"
 //! ```
 
+use super::Provenance;
+
 use super::util::push_hex_byte;
 
 /// `"Az\0"` → `"417a00"`; the empty value stays empty (`None`).
@@ -17,6 +19,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// Hex digits whatever the input held.
+pub const PROVENANCE: Provenance = Provenance::Unrelated;
 
 #[cfg(test)]
 mod tests {

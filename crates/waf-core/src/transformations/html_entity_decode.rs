@@ -17,6 +17,8 @@
 //! SecRule ARGS "@contains <script" "id:1,phase:2,deny,t:none,t:htmlEntityDecode,t:lowercase"
 //! ```
 
+use super::Provenance;
+
 use super::util::hex_val;
 
 /// Parses ASCII digits like C `strtol` (saturating at `i64::MAX`) and keeps
@@ -114,6 +116,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// A decoded byte needs a `&` in the input.
+pub const PROVENANCE: Provenance = Provenance::Escaped { escape: b'&' };
 
 #[cfg(test)]
 mod tests {

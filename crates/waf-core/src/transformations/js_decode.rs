@@ -15,6 +15,8 @@
 //! SecRule ARGS "@contains <script" "id:1,phase:2,deny,t:none,t:jsDecode,t:lowercase"
 //! ```
 
+use super::Provenance;
+
 use super::util::{full_width_adjust, hex_pair, is_hex};
 
 const fn is_octal(b: u8) -> bool {
@@ -89,6 +91,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// A decoded byte needs a `\\` in the input.
+pub const PROVENANCE: Provenance = Provenance::Escaped { escape: b'\\' };
 
 #[cfg(test)]
 mod tests {

@@ -7,10 +7,15 @@
 //! SecRule ARGS "@gt 400" "id:1,phase:2,deny,t:none,t:length"
 //! ```
 
+use super::Provenance;
+
 /// The byte length as ASCII decimal digits (`""` → `"0"`).
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     Some(input.len().to_string().into_bytes())
 }
+
+/// Digits whatever the input held.
+pub const PROVENANCE: Provenance = Provenance::Unrelated;
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,8 @@
 //! SecRule ARGS "@contains select" "id:1,phase:2,deny,t:none,t:lowercase"
 //! ```
 
+use super::Provenance;
+
 /// Lower-cases ASCII letters; `None` when there are none.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     if !input.iter().any(u8::is_ascii_uppercase) {
@@ -14,6 +16,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(input.to_ascii_lowercase())
 }
+
+/// A lower-case letter may come from its upper-case form.
+pub const PROVENANCE: Provenance = Provenance::CASE;
 
 #[cfg(test)]
 mod tests {

@@ -6,12 +6,17 @@
 //! SecRule ARGS:pw "@streq 5f4dcc3b5aa765d61d8327deb882cf99" "id:1,phase:2,deny,t:none,t:md5,t:hexEncode"
 //! ```
 
+use super::Provenance;
+
 use ::md5::{Digest, Md5};
 
 /// The raw 16-byte MD5 digest of the value.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     Some(Md5::digest(input).to_vec())
 }
+
+/// A digest is unrelated to the input bytes.
+pub const PROVENANCE: Provenance = Provenance::Unrelated;
 
 #[cfg(test)]
 mod tests {

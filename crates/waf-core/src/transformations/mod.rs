@@ -61,6 +61,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::byteset::ByteSet;
+
 mod util;
 
 pub mod base64_decode;
@@ -110,6 +112,89 @@ mod proptests;
 /// unchanged value in rare cases (e.g. `%zz` for `urlDecode`); the public
 /// [`Transformation::apply`] normalises that to `None`.
 pub type TransformFn = fn(&[u8]) -> Option<Vec<u8>>;
+
+/// What a transformation's output says about the bytes of its input.
+///
+/// The engine uses it to check a rule's necessary condition ("the transformed value
+/// contains one of these bytes", see [`crate::regex::Screen`]) on the raw value, before
+/// transforming anything: if the raw value lacks every byte that could have produced a
+/// needed byte, the transformed value lacks the needed byte too. Each transformation's
+/// file states its own; a property test checks every one on generated inputs.
+#[derive(Clone, Copy, Debug)]
+pub enum Provenance {
+    /// Output bytes need not occur in the input at all (encoders, hashes, `length`).
+    Unrelated,
+    /// Every output byte occurs in the input, or was decoded from a sequence starting
+    /// with `escape`. The output is never longer than the input.
+    Escaped { escape: u8 },
+    /// For every output byte `b`, the input holds a byte of `origins(b)`.
+    Traced {
+        origins: fn(u8) -> ByteSet,
+        /// Whether the output can be longer than the input.
+        lengthens: bool,
+    },
+}
+
+impl Provenance {
+    /// Output bytes are input bytes (some removed or reordered); never longer.
+    pub const SAME: Provenance = Provenance::Traced {
+        origins: ByteSet::single,
+        lengthens: false,
+    };
+
+    /// Like [`Provenance::SAME`], but ASCII letters may have changed case.
+    pub const CASE: Provenance = Provenance::Traced {
+        origins: |b| ByteSet::single(b).case_folded(),
+        lengthens: false,
+    };
+
+    /// URL decoding: decoded bytes need a `%`, and a space may also come from `+`.
+    pub const URL_ESCAPES: Provenance = Provenance::Traced {
+        origins: |b| {
+            let mut set = ByteSet::of(&[b, b'%']);
+            if b == b' ' {
+                set.insert(b'+');
+            }
+            set
+        },
+        lengthens: false,
+    };
+
+    /// Only the top bit of each byte changes.
+    pub const TOP_BIT: Provenance = Provenance::Traced {
+        origins: |b| ByteSet::of(&[b & 0x7f, b | 0x80]),
+        lengthens: false,
+    };
+
+    /// The input bytes one of which must be present for the output to contain `out`;
+    /// `None` when the output says nothing about the input.
+    pub fn origins(&self, out: u8) -> Option<ByteSet> {
+        match self {
+            Provenance::Unrelated => None,
+            Provenance::Escaped { escape } => Some(ByteSet::of(&[out, *escape])),
+            Provenance::Traced { origins, .. } => Some(origins(out)),
+        }
+    }
+
+    /// The input bytes one of which must be present for the output to meet `needed`;
+    /// `None` when the output says nothing about the input.
+    pub fn sources(&self, needed: &ByteSet) -> Option<ByteSet> {
+        let mut set = ByteSet::empty();
+        for b in needed.iter() {
+            set.union(&self.origins(b)?);
+        }
+        Some(set)
+    }
+
+    /// Whether the output can be longer than the input.
+    pub fn lengthens(&self) -> bool {
+        match self {
+            Provenance::Unrelated => true,
+            Provenance::Escaped { .. } => false,
+            Provenance::Traced { lengthens, .. } => *lengthens,
+        }
+    }
+}
 
 /// A SecLang transformation, as named by a `t:` action.
 ///
@@ -201,6 +286,8 @@ pub struct Entry {
     pub transformation: Transformation,
     /// The implementation. For `none` this is the identity.
     pub func: TransformFn,
+    /// What the output says about the input's bytes.
+    pub provenance: Provenance,
 }
 
 impl fmt::Debug for Entry {
@@ -212,11 +299,17 @@ impl fmt::Debug for Entry {
     }
 }
 
-const fn row(name: &'static str, transformation: Transformation, func: TransformFn) -> Entry {
+const fn row(
+    name: &'static str,
+    transformation: Transformation,
+    func: TransformFn,
+    provenance: Provenance,
+) -> Entry {
     Entry {
         name,
         transformation,
         func,
+        provenance,
     }
 }
 
@@ -228,100 +321,209 @@ use Transformation as T;
 /// order (so `TABLE[t as usize].transformation == t`); the rows after them are
 /// aliases.
 pub static TABLE: &[Entry] = &[
-    row("none", T::None, none::transform),
-    row("lowercase", T::Lowercase, lowercase::transform),
-    row("uppercase", T::Uppercase, uppercase::transform),
-    row("urlDecode", T::UrlDecode, url_decode::transform),
-    row("urlDecodeUni", T::UrlDecodeUni, url_decode_uni::transform),
-    row("urlEncode", T::UrlEncode, url_encode::transform),
+    row("none", T::None, none::transform, none::PROVENANCE),
+    row(
+        "lowercase",
+        T::Lowercase,
+        lowercase::transform,
+        lowercase::PROVENANCE,
+    ),
+    row(
+        "uppercase",
+        T::Uppercase,
+        uppercase::transform,
+        uppercase::PROVENANCE,
+    ),
+    row(
+        "urlDecode",
+        T::UrlDecode,
+        url_decode::transform,
+        url_decode::PROVENANCE,
+    ),
+    row(
+        "urlDecodeUni",
+        T::UrlDecodeUni,
+        url_decode_uni::transform,
+        url_decode_uni::PROVENANCE,
+    ),
+    row(
+        "urlEncode",
+        T::UrlEncode,
+        url_encode::transform,
+        url_encode::PROVENANCE,
+    ),
     row(
         "htmlEntityDecode",
         T::HtmlEntityDecode,
         html_entity_decode::transform,
+        html_entity_decode::PROVENANCE,
     ),
-    row("jsDecode", T::JsDecode, js_decode::transform),
-    row("cssDecode", T::CssDecode, css_decode::transform),
+    row(
+        "jsDecode",
+        T::JsDecode,
+        js_decode::transform,
+        js_decode::PROVENANCE,
+    ),
+    row(
+        "cssDecode",
+        T::CssDecode,
+        css_decode::transform,
+        css_decode::PROVENANCE,
+    ),
     row(
         "escapeSeqDecode",
         T::EscapeSeqDecode,
         escape_seq_decode::transform,
+        escape_seq_decode::PROVENANCE,
     ),
-    row("cmdLine", T::CmdLine, cmd_line::transform),
+    row(
+        "cmdLine",
+        T::CmdLine,
+        cmd_line::transform,
+        cmd_line::PROVENANCE,
+    ),
     row(
         "compressWhitespace",
         T::CompressWhitespace,
         compress_whitespace::transform,
+        compress_whitespace::PROVENANCE,
     ),
     row(
         "removeWhitespace",
         T::RemoveWhitespace,
         remove_whitespace::transform,
+        remove_whitespace::PROVENANCE,
     ),
-    row("removeNulls", T::RemoveNulls, remove_nulls::transform),
-    row("replaceNulls", T::ReplaceNulls, replace_nulls::transform),
-    row("normalisePath", T::NormalisePath, normalise_path::transform),
+    row(
+        "removeNulls",
+        T::RemoveNulls,
+        remove_nulls::transform,
+        remove_nulls::PROVENANCE,
+    ),
+    row(
+        "replaceNulls",
+        T::ReplaceNulls,
+        replace_nulls::transform,
+        replace_nulls::PROVENANCE,
+    ),
+    row(
+        "normalisePath",
+        T::NormalisePath,
+        normalise_path::transform,
+        normalise_path::PROVENANCE,
+    ),
     row(
         "normalisePathWin",
         T::NormalisePathWin,
         normalise_path_win::transform,
+        normalise_path_win::PROVENANCE,
     ),
-    row("base64Decode", T::Base64Decode, base64_decode::transform),
+    row(
+        "base64Decode",
+        T::Base64Decode,
+        base64_decode::transform,
+        base64_decode::PROVENANCE,
+    ),
     row(
         "base64DecodeExt",
         T::Base64DecodeExt,
         base64_decode_ext::transform,
+        base64_decode_ext::PROVENANCE,
     ),
-    row("base64Encode", T::Base64Encode, base64_encode::transform),
-    row("hexDecode", T::HexDecode, hex_decode::transform),
-    row("hexEncode", T::HexEncode, hex_encode::transform),
-    row("sqlHexDecode", T::SqlHexDecode, sql_hex_decode::transform),
-    row("md5", T::Md5, md5::transform),
-    row("sha1", T::Sha1, sha1::transform),
-    row("length", T::Length, length::transform),
-    row("trim", T::Trim, trim::transform),
-    row("trimLeft", T::TrimLeft, trim_left::transform),
-    row("trimRight", T::TrimRight, trim_right::transform),
+    row(
+        "base64Encode",
+        T::Base64Encode,
+        base64_encode::transform,
+        base64_encode::PROVENANCE,
+    ),
+    row(
+        "hexDecode",
+        T::HexDecode,
+        hex_decode::transform,
+        hex_decode::PROVENANCE,
+    ),
+    row(
+        "hexEncode",
+        T::HexEncode,
+        hex_encode::transform,
+        hex_encode::PROVENANCE,
+    ),
+    row(
+        "sqlHexDecode",
+        T::SqlHexDecode,
+        sql_hex_decode::transform,
+        sql_hex_decode::PROVENANCE,
+    ),
+    row("md5", T::Md5, md5::transform, md5::PROVENANCE),
+    row("sha1", T::Sha1, sha1::transform, sha1::PROVENANCE),
+    row("length", T::Length, length::transform, length::PROVENANCE),
+    row("trim", T::Trim, trim::transform, trim::PROVENANCE),
+    row(
+        "trimLeft",
+        T::TrimLeft,
+        trim_left::transform,
+        trim_left::PROVENANCE,
+    ),
+    row(
+        "trimRight",
+        T::TrimRight,
+        trim_right::transform,
+        trim_right::PROVENANCE,
+    ),
     row(
         "removeComments",
         T::RemoveComments,
         remove_comments::transform,
+        remove_comments::PROVENANCE,
     ),
     row(
         "removeCommentsChar",
         T::RemoveCommentsChar,
         remove_comments_char::transform,
+        remove_comments_char::PROVENANCE,
     ),
     row(
         "replaceComments",
         T::ReplaceComments,
         replace_comments::transform,
+        replace_comments::PROVENANCE,
     ),
     row(
         "utf8toUnicode",
         T::Utf8ToUnicode,
         utf8_to_unicode::transform,
+        utf8_to_unicode::PROVENANCE,
     ),
     row(
         "parityEven7bit",
         T::ParityEven7bit,
         parity_even_7bit::transform,
+        parity_even_7bit::PROVENANCE,
     ),
     row(
         "parityOdd7bit",
         T::ParityOdd7bit,
         parity_odd_7bit::transform,
+        parity_odd_7bit::PROVENANCE,
     ),
     row(
         "parityZero7bit",
         T::ParityZero7bit,
         parity_zero_7bit::transform,
+        parity_zero_7bit::PROVENANCE,
     ),
     // Aliases (US spellings) after the canonical rows.
-    row("normalizePath", T::NormalisePath, normalise_path::transform),
+    row(
+        "normalizePath",
+        T::NormalisePath,
+        normalise_path::transform,
+        normalise_path::PROVENANCE,
+    ),
     row(
         "normalizePathWin",
         T::NormalisePathWin,
         normalise_path_win::transform,
+        normalise_path_win::PROVENANCE,
     ),
 ];
 
@@ -378,6 +580,12 @@ impl Transformation {
     #[inline]
     pub fn func(self) -> TransformFn {
         TABLE[self.index()].func
+    }
+
+    /// What the output says about the input's bytes.
+    #[inline]
+    pub fn provenance(self) -> Provenance {
+        TABLE[self.index()].provenance
     }
 
     /// Applies the transformation. `None` means the output equals `input`

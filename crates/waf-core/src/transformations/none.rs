@@ -11,10 +11,15 @@
 //! The rule compiler handles it ([`super::Transformation::is_reset`]); applying
 //! it to a value is the identity.
 
+use super::Provenance;
+
 /// The identity: never changes the value.
 pub fn transform(_input: &[u8]) -> Option<Vec<u8>> {
     None
 }
+
+/// The identity.
+pub const PROVENANCE: Provenance = Provenance::SAME;
 
 #[cfg(test)]
 mod tests {

@@ -17,6 +17,8 @@
 //! SecRule REQUEST_FILENAME "@beginsWith /admin" "id:1,phase:1,deny,t:none,t:urlDecodeUni,t:normalisePath"
 //! ```
 
+use super::Provenance;
+
 /// Normalises with `/` as the separator.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     normalise(input, false)
@@ -73,6 +75,9 @@ pub(super) fn normalise(input: &[u8], windows: bool) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// Output bytes are input bytes (some removed or moved).
+pub const PROVENANCE: Provenance = Provenance::SAME;
 
 #[cfg(test)]
 mod tests {

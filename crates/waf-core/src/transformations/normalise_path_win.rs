@@ -7,11 +7,28 @@
 //! SecRule REQUEST_FILENAME "@contains /windows/system32" "id:1,phase:1,deny,t:none,t:urlDecodeUni,t:normalisePathWin,t:lowercase"
 //! ```
 
+use super::Provenance;
+
 use super::normalise_path::normalise;
+use crate::byteset::ByteSet;
 
 /// Normalises with `/` and `\` as separators.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     normalise(input, true)
+}
+
+/// A `/` may come from a `\\`.
+pub const PROVENANCE: Provenance = Provenance::Traced {
+    origins,
+    lengthens: false,
+};
+
+fn origins(out: u8) -> ByteSet {
+    if out == b'/' {
+        ByteSet::of(b"/\\")
+    } else {
+        ByteSet::single(out)
+    }
 }
 
 #[cfg(test)]

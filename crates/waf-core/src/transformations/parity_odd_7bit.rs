@@ -10,6 +10,8 @@
 //! SecRule ARGS "@contains attack" "id:1,phase:2,deny,t:none,t:parityOdd7bit,t:parityZero7bit"
 //! ```
 
+use super::Provenance;
+
 /// Applies odd parity to each byte; `None` when no byte changes.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     let f = |b: u8| {
@@ -24,6 +26,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
         .any(|&b| f(b) != b)
         .then(|| input.iter().map(|&b| f(b)).collect())
 }
+
+/// Only the top bit changes.
+pub const PROVENANCE: Provenance = Provenance::TOP_BIT;
 
 #[cfg(test)]
 mod tests {

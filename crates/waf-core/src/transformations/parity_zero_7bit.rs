@@ -5,6 +5,8 @@
 //! SecRule ARGS "@contains attack" "id:1,phase:2,deny,t:none,t:parityZero7bit"
 //! ```
 
+use super::Provenance;
+
 /// Clears bit 7 of each byte; `None` when the value is already 7-bit.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     input
@@ -12,6 +14,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
         .any(|&b| b & 0x80 != 0)
         .then(|| input.iter().map(|&b| b & 0x7f).collect())
 }
+
+/// Only the top bit changes.
+pub const PROVENANCE: Provenance = Provenance::TOP_BIT;
 
 #[cfg(test)]
 mod tests {

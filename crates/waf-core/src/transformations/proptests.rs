@@ -116,4 +116,24 @@ proptest! {
         let plain = apply_chain(&[T::UrlDecodeUni, T::Lowercase], &input);
         prop_assert_eq!(with_reset, plain);
     }
+
+    #[test]
+    fn provenance_holds(input in interesting_bytes()) {
+        let present = crate::byteset::ByteSet::of(&input);
+        for t in Transformation::all() {
+            let output = out(t, &input);
+            let p = t.provenance();
+            if !p.lengthens() {
+                prop_assert!(output.len() <= input.len(), "{} lengthened {:?}", t, input);
+            }
+            for &b in &output {
+                if let Some(origins) = p.origins(b) {
+                    prop_assert!(
+                        origins.intersects(&present),
+                        "{}: output byte {:#04x} from {:?} has no origin in the input", t, b, input
+                    );
+                }
+            }
+        }
+    }
 }

@@ -20,6 +20,9 @@
 //! SecRule ARGS "@rx union\s*select" "id:1,phase:2,deny,t:none,t:removeComments,t:lowercase"
 //! ```
 
+use super::Provenance;
+use crate::byteset::ByteSet;
+
 /// Removes comments; `None` when the value has none of `/* <!-- -- #`.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     let at = |i: usize, pat: &[u8]| input.get(i..i + pat.len()) == Some(pat);
@@ -58,6 +61,21 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
         out.push(b' ');
     }
     changed.then_some(out)
+}
+
+/// Output bytes are input bytes, except the space that stands for a comment left
+/// open, which starts with `/` or `<`.
+pub const PROVENANCE: Provenance = Provenance::Traced {
+    origins,
+    lengthens: false,
+};
+
+fn origins(out: u8) -> ByteSet {
+    if out == b' ' {
+        ByteSet::of(b" /<")
+    } else {
+        ByteSet::single(out)
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@
 //! SecRule ARGS "@rx union\s+select" "id:1,phase:2,deny,t:none,t:removeCommentsChar,t:lowercase"
 //! ```
 
+use super::Provenance;
+
 /// Deletes delimiters; `None` when there are none.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     const DELIMITERS: [&[u8]; 6] = [b"/*", b"*/", b"<!--", b"-->", b"--", b"#"];
@@ -28,6 +30,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     changed.then_some(out)
 }
+
+/// Output bytes are input bytes (some removed or moved).
+pub const PROVENANCE: Provenance = Provenance::SAME;
 
 #[cfg(test)]
 mod tests {

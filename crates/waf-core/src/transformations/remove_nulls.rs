@@ -4,6 +4,8 @@
 //! SecRule ARGS "@rx <script" "id:1,phase:2,deny,t:none,t:removeNulls"
 //! ```
 
+use super::Provenance;
+
 /// Drops NUL bytes; `None` when there are none.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     if !input.contains(&0) {
@@ -11,6 +13,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(input.iter().copied().filter(|&b| b != 0).collect())
 }
+
+/// Output bytes are input bytes (some removed or moved).
+pub const PROVENANCE: Provenance = Provenance::SAME;
 
 #[cfg(test)]
 mod tests {

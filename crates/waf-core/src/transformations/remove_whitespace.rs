@@ -10,6 +10,8 @@
 //! SecRule ARGS "@contains unionselect" "id:1,phase:2,deny,t:none,t:removeWhitespace,t:lowercase"
 //! ```
 
+use super::Provenance;
+
 use super::util::is_c_space;
 
 #[inline]
@@ -24,6 +26,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(input.iter().copied().filter(|&b| !is_removed(b)).collect())
 }
+
+/// Output bytes are input bytes (some removed or moved).
+pub const PROVENANCE: Provenance = Provenance::SAME;
 
 #[cfg(test)]
 mod tests {

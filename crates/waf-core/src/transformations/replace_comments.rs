@@ -8,6 +8,9 @@
 //! SecRule ARGS "@rx union\s+select" "id:1,phase:2,deny,t:none,t:replaceComments,t:lowercase"
 //! ```
 
+use super::Provenance;
+use crate::byteset::ByteSet;
+
 /// Replaces comments; `None` when the value has no `/*`.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     let first = input.windows(2).position(|w| w == b"/*")?;
@@ -37,6 +40,20 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
         out.push(b' ');
     }
     Some(out)
+}
+
+/// A space may stand for a comment, which starts with `/`.
+pub const PROVENANCE: Provenance = Provenance::Traced {
+    origins,
+    lengthens: false,
+};
+
+fn origins(out: u8) -> ByteSet {
+    if out == b' ' {
+        ByteSet::of(b" /")
+    } else {
+        ByteSet::single(out)
+    }
 }
 
 #[cfg(test)]

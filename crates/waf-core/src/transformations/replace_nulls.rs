@@ -4,6 +4,9 @@
 //! SecRule ARGS "@rx select\s+from" "id:1,phase:2,deny,t:none,t:replaceNulls"
 //! ```
 
+use super::Provenance;
+use crate::byteset::ByteSet;
+
 /// Turns NUL bytes into spaces; `None` when there are none.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     if !input.contains(&0) {
@@ -15,6 +18,20 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
             .map(|&b| if b == 0 { b' ' } else { b })
             .collect(),
     )
+}
+
+/// A space may come from a NUL.
+pub const PROVENANCE: Provenance = Provenance::Traced {
+    origins,
+    lengthens: false,
+};
+
+fn origins(out: u8) -> ByteSet {
+    if out == b' ' {
+        ByteSet::of(b" \0")
+    } else {
+        ByteSet::single(out)
+    }
 }
 
 #[cfg(test)]

@@ -6,12 +6,17 @@
 //! SecRule ARGS:token "@streq a94a8fe5ccb19ba61c4c0873d391e987982fbbd3" "id:1,phase:2,deny,t:none,t:sha1,t:hexEncode"
 //! ```
 
+use super::Provenance;
+
 use ::sha1::{Digest, Sha1};
 
 /// The raw 20-byte SHA-1 digest of the value.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     Some(Sha1::digest(input).to_vec())
 }
+
+/// A digest is unrelated to the input bytes.
+pub const PROVENANCE: Provenance = Provenance::Unrelated;
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,8 @@
 //! SecRule ARGS "@rx union\s+select" "id:1,phase:2,deny,t:none,t:sqlHexDecode,t:lowercase"
 //! ```
 
+use super::Provenance;
+
 use super::util::{hex_pair, is_hex};
 
 /// Decodes every `0x…` literal; `None` when there is no `0x`/`0X` followed by
@@ -44,6 +46,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// A decoded byte needs the `0` of `0x` in the input.
+pub const PROVENANCE: Provenance = Provenance::Escaped { escape: b'0' };
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,8 @@
 //! SecRule ARGS:user "@streq admin" "id:1,phase:2,deny,t:none,t:trim,t:lowercase"
 //! ```
 
+use super::Provenance;
+
 use super::util::is_c_space;
 
 /// The value without leading white space.
@@ -32,6 +34,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     let trimmed = trim_end(trim_start(input));
     (trimmed.len() != input.len()).then(|| trimmed.to_vec())
 }
+
+/// Output bytes are input bytes (some removed or moved).
+pub const PROVENANCE: Provenance = Provenance::SAME;
 
 #[cfg(test)]
 mod tests {

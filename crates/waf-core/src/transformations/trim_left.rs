@@ -5,6 +5,8 @@
 //! SecRule ARGS:cmd "@beginsWith rm" "id:1,phase:2,deny,t:none,t:trimLeft"
 //! ```
 
+use super::Provenance;
+
 use super::trim::trim_start;
 
 /// Trims the start; `None` when it has no white space.
@@ -12,6 +14,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     let trimmed = trim_start(input);
     (trimmed.len() != input.len()).then(|| trimmed.to_vec())
 }
+
+/// Output bytes are input bytes (some removed or moved).
+pub const PROVENANCE: Provenance = Provenance::SAME;
 
 #[cfg(test)]
 mod tests {

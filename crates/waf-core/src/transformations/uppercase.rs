@@ -6,6 +6,8 @@
 //! SecRule REQUEST_METHOD "@streq GET" "id:1,phase:1,pass,t:none,t:uppercase"
 //! ```
 
+use super::Provenance;
+
 /// Upper-cases ASCII letters; `None` when there are none.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     if !input.iter().any(u8::is_ascii_lowercase) {
@@ -13,6 +15,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(input.to_ascii_uppercase())
 }
+
+/// An upper-case letter may come from its lower-case form.
+pub const PROVENANCE: Provenance = Provenance::CASE;
 
 #[cfg(test)]
 mod tests {

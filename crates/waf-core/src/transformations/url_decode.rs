@@ -10,6 +10,8 @@
 //! SecRule REQUEST_URI "@contains <script" "id:1,phase:1,deny,t:none,t:urlDecode"
 //! ```
 
+use super::Provenance;
+
 use super::util::hex_pair;
 
 /// Decodes `%XX` and `+`; `None` when the value has neither `%` nor `+`.
@@ -42,6 +44,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// A decoded byte needs a `%` in the input (a space also comes from `+`).
+pub const PROVENANCE: Provenance = Provenance::URL_ESCAPES;
 
 #[cfg(test)]
 mod tests {

@@ -14,6 +14,8 @@
 //! SecRule ARGS "@rx <script" "id:1,phase:2,deny,t:none,t:urlDecodeUni,t:lowercase"
 //! ```
 
+use super::Provenance;
+
 use super::util::{full_width_adjust, hex_pair, hex_val};
 
 /// Decodes `%XX`, `%uXXXX` and `+`; `None` when the value has no `%` or `+`.
@@ -60,6 +62,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// A decoded byte needs a `%` in the input (a space also comes from `+`).
+pub const PROVENANCE: Provenance = Provenance::URL_ESCAPES;
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,8 @@
 //! SecRule ARGS "@contains %3cscript" "id:1,phase:2,deny,t:none,t:urlEncode,t:lowercase"
 //! ```
 
+use super::Provenance;
+
 use super::util::push_hex_byte;
 
 const fn is_kept(b: u8) -> bool {
@@ -30,6 +32,9 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// Escapes are made of `%` and hex digits whatever the input held.
+pub const PROVENANCE: Provenance = Provenance::Unrelated;
 
 #[cfg(test)]
 mod tests {

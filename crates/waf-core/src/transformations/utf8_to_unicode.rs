@@ -23,7 +23,10 @@
 //! SecRule ARGS "@rx <script" "id:1,phase:2,deny,t:none,t:utf8toUnicode,t:urlDecodeUni,t:lowercase"
 //! ```
 
+use super::Provenance;
+
 use super::util::HEX_LOWER;
+use crate::byteset::ByteSet;
 
 /// Appends `%u` and `cp` in lower-case hex, zero-padded to four digits.
 fn push_code_point(out: &mut Vec<u8>, cp: u32) {
@@ -81,6 +84,20 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
         i += len;
     }
     Some(out)
+}
+
+/// `%u` escapes are made of `%`, `u` and hex digits from any byte >= 0x80; the output can be longer.
+pub const PROVENANCE: Provenance = Provenance::Traced {
+    origins,
+    lengthens: true,
+};
+
+fn origins(out: u8) -> ByteSet {
+    let mut set = ByteSet::single(out);
+    if out == b'%' || out == b'u' || out.is_ascii_hexdigit() {
+        set.insert_range(0x80, 0xff);
+    }
+    set
 }
 
 #[cfg(test)]
