@@ -828,14 +828,14 @@ impl<'a> Compiler<'a> {
                 for (var, sel, count) in &new_targets {
                     rule.targets.push(Target {
                         var: *var,
-                        selector: clone_selector(sel),
+                        selector: sel.clone(),
                         count: *count,
                     });
                 }
                 for (var, sel) in &new_exclusions {
                     rule.exclusions.push(Exclusion {
                         var: *var,
-                        selector: clone_selector(sel),
+                        selector: sel.clone(),
                     });
                 }
             }
@@ -982,14 +982,6 @@ fn chain_link_mut(rule: &mut Rule, n: u32) -> Option<&mut Rule> {
     chain_link_mut(rule.chain.as_deref_mut()?, n - 1)
 }
 
-fn clone_selector(s: &Selector) -> Selector {
-    match s {
-        Selector::All => Selector::All,
-        Selector::Key(k) => Selector::Key(k.clone()),
-        Selector::Regex(p) => Selector::Regex(p.clone()),
-    }
-}
-
 /// Whether a rule-editing selector picks this rule.
 fn selects(selector: &RuleSelector, rule: &Rule) -> bool {
     match selector {
@@ -1006,7 +998,11 @@ pub(crate) fn compile_macro(m: &MacroString) -> Macro {
         .map(|p| match p {
             MacroPart::Literal(l) => MacroPiece::Literal(l.as_bytes().to_vec()),
             MacroPart::Variable { collection, key } => match Var::from_name(collection) {
-                Some(var) => MacroPiece::Var(var, key.as_ref().map(|k| k.to_ascii_lowercase())),
+                Some(var) => MacroPiece::Var(
+                    var,
+                    key.as_ref()
+                        .map_or(Selector::All, |k| Selector::Key(k.to_ascii_lowercase())),
+                ),
                 // An unknown variable stays as written, as ModSecurity leaves it.
                 None => MacroPiece::Literal(
                     format!(

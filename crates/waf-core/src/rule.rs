@@ -19,8 +19,9 @@ pub(crate) struct Macro {
 #[derive(Debug, Clone)]
 pub(crate) enum MacroPiece {
     Literal(Vec<u8>),
-    /// `%{VAR}` or `%{COLLECTION.key}`; the key is lower-cased.
-    Var(Var, Option<String>),
+    /// `%{VAR}` or `%{COLLECTION.key}`: the variable and, as a ready selector, its key
+    /// (lower-cased), or [`Selector::All`].
+    Var(Var, Selector),
 }
 
 impl Macro {
@@ -34,7 +35,7 @@ impl Macro {
 }
 
 /// Which values of a variable a rule reads.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Selector {
     All,
     /// Lower-cased; compared case-insensitively.

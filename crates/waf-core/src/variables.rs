@@ -259,14 +259,22 @@ impl Var {
             .map(|(_, v, _)| *v)
     }
 
+    /// Number of variables; [`Var::index`] is below it.
+    pub const COUNT: usize = TABLE.len();
+
+    /// A dense index in `0..Var::COUNT`, for per-variable arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The canonical upper-case name.
     pub fn name(self) -> &'static str {
-        TABLE[self as usize].0
+        TABLE[self.index()].0
     }
 
     /// True for collections, which take `:selector` and usually hold many values.
     pub fn is_collection(self) -> bool {
-        TABLE[self as usize].2
+        TABLE[self.index()].2
     }
 
     /// Collections whose members rules may create with `setvar`.

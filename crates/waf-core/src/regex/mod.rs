@@ -91,6 +91,7 @@
 
 mod ast;
 mod emit;
+mod literal;
 mod parse;
 mod screen;
 
@@ -374,6 +375,8 @@ pub struct Pattern {
     groups: usize,
     compiled: Compiled,
     screen: Screen,
+    /// Set when the pattern only looks for a literal (see `literal.rs`).
+    literal: Option<literal::Literal>,
 }
 
 impl Pattern {
@@ -439,6 +442,7 @@ impl Pattern {
             groups,
             compiled,
             screen: Screen::of(&parsed.node),
+            literal: literal::Literal::of(&parsed.node),
         })
     }
 
@@ -472,6 +476,9 @@ impl Pattern {
 
     /// Whether the pattern matches anywhere in `hay`.
     pub fn is_match(&self, hay: &[u8]) -> Result<bool, LimitExceeded> {
+        if let Some(answer) = self.literal.as_ref().and_then(|l| l.is_match(hay)) {
+            return Ok(answer);
+        }
         match self.compiled.pick(hay) {
             Picked::Linear(re) => Ok(re.is_match(hay)),
             Picked::Fancy(re, limit) => re.is_match(hay).map_err(|_| LimitExceeded { limit }),

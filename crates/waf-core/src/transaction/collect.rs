@@ -10,7 +10,7 @@ use crate::rule::Selector;
 use crate::variables::Var;
 
 /// Values gathered for a rule target; most targets yield a handful, kept on the stack.
-pub(crate) type Values<'a> = smallvec::SmallVec<[Value<'a>; 8]>;
+pub(crate) type Values<'a> = smallvec::SmallVec<[Value<'a>; 12]>;
 
 /// One value of a variable, with the key it was found under (empty for scalars).
 #[derive(Debug, Clone)]
@@ -23,7 +23,9 @@ pub(crate) struct Value<'a> {
 impl Value<'_> {
     /// `ARGS:id`, `REQUEST_URI`: the name ModSecurity logs and puts in `MATCHED_VAR_NAME`.
     pub fn full_name(&self) -> Vec<u8> {
-        let mut name = self.var.name().as_bytes().to_vec();
+        let var = self.var.name().as_bytes();
+        let mut name = Vec::with_capacity(var.len() + 1 + self.key.len());
+        name.extend_from_slice(var);
         if !self.key.is_empty() {
             name.push(b':');
             name.extend_from_slice(&self.key);
@@ -67,12 +69,15 @@ fn pairs<'a>(
     }
 }
 
+/// Pushes the entries whose key the selector accepts, in key order whatever order the
+/// map iterates in (a hashed collection must read the same as a sorted one).
 fn map_values<'a>(
     out: &mut Values<'a>,
     var: Var,
     map: impl Iterator<Item = (&'a String, &'a Vec<u8>)>,
     selector: &Selector,
 ) {
+    let start = out.len();
     for (k, v) in map {
         if key_matches(selector, k.as_bytes()) {
             out.push(Value {
@@ -82,6 +87,7 @@ fn map_values<'a>(
             });
         }
     }
+    out[start..].sort_by(|a, b| a.key.cmp(&b.key));
 }
 
 /// Civil date from days since 1970-01-01 (proleptic Gregorian).

@@ -49,6 +49,9 @@ pub const CACHE_BYTE_LIMIT: usize = 4 << 20;
 /// values of a typical GET, hashing and storing cost more than the transformations).
 pub const CACHE_MIN_LEN: usize = 256;
 
+/// Values shorter than this are summarised afresh rather than looked up.
+const RAW_BYTES_MIN_LEN: usize = 8;
+
 /// The interned id standing for "no transformations" in cache keys.
 const NO_TRANSFORMATIONS: u32 = u32::MAX;
 
@@ -74,9 +77,12 @@ struct ValueId {
 pub(crate) struct TransformCache {
     entries: FxHashMap<(ValueId, u32), Cached>,
     bytes: usize,
-    /// Per stored variable (see [`Var::is_stored_data`]): every byte any of its values
-    /// holds, and the length of its longest value.
-    summaries: Vec<(Var, ByteSet, usize)>,
+    /// Per stored variable (see [`Var::is_stored_data`]), indexed by [`Var::index`]:
+    /// every byte any of its values holds, and the length of its longest value.
+    summaries: Vec<Option<(ByteSet, usize)>>,
+    /// The bytes of each stored value read so far, by [`ValueId`]: many links test the
+    /// same header or argument against their screens.
+    raw_bytes: FxHashMap<ValueId, ByteSet>,
 }
 
 /// A transformed value: the input itself, a cached result, or a fresh one.
@@ -125,13 +131,33 @@ impl TransformCache {
         self.entries.clear();
         self.bytes = 0;
         self.summaries.clear();
+        self.raw_bytes.clear();
+    }
+
+    /// The bytes `value` holds; remembered when `stable` (see [`ValueId`]) and long
+    /// enough that a lookup is cheaper than a pass over it.
+    fn raw_bytes_of(&mut self, value: &[u8], stable: bool) -> ByteSet {
+        if !stable || value.len() < RAW_BYTES_MIN_LEN {
+            return ByteSet::of(value);
+        }
+        let id = ValueId {
+            addr: value.as_ptr() as usize,
+            len: value.len(),
+        };
+        *self
+            .raw_bytes
+            .entry(id)
+            .or_insert_with(|| ByteSet::of(value))
     }
 
     /// Whether some value of `var` (any key) may pass `screen`. `var` must be stored
     /// data, whose summary stays valid until the cache is cleared.
     fn any_value_admitted(&mut self, tx: &Transaction, var: Var, screen: &Screen) -> bool {
-        let (present, longest) = match self.summaries.iter().find(|(v, ..)| *v == var) {
-            Some(&(_, present, longest)) => (present, longest),
+        if self.summaries.is_empty() {
+            self.summaries.resize(Var::COUNT, None);
+        }
+        let (present, longest) = match self.summaries[var.index()] {
+            Some(summary) => summary,
             None => {
                 let mut values = Values::new();
                 tx.collect(var, &Selector::All, &mut values);
@@ -144,7 +170,7 @@ impl TransformCache {
                     present.union(&ByteSet::of(&v.value));
                 }
                 let longest = values.iter().map(|v| v.value.len()).max().unwrap_or(0);
-                self.summaries.push((var, present, longest));
+                self.summaries[var.index()] = Some((present, longest));
                 (present, longest)
             }
         };
@@ -253,6 +279,14 @@ struct LinkOutcome {
     errors: Vec<String>,
 }
 
+/// A collection key as stored: lower-cased, invalid UTF-8 replaced.
+fn collection_key(raw: &[u8]) -> String {
+    match std::str::from_utf8(raw) {
+        Ok(text) => text.to_ascii_lowercase(),
+        Err(_) => String::from_utf8_lossy(raw).to_ascii_lowercase(),
+    }
+}
+
 fn excluded(exclusions: &[Exclusion], v: &Value<'_>) -> bool {
     exclusions.iter().any(|e| {
         e.var == v.var
@@ -300,13 +334,9 @@ impl Transaction {
         for part in &m.parts {
             match part {
                 MacroPiece::Literal(l) => out.extend_from_slice(l),
-                MacroPiece::Var(var, key) => {
-                    let selector = match key {
-                        Some(k) => Selector::Key(k.clone()),
-                        None => Selector::All,
-                    };
+                MacroPiece::Var(var, selector) => {
                     values.clear();
-                    self.collect(*var, &selector, &mut values);
+                    self.collect(*var, selector, &mut values);
                     if let Some(v) = values.first() {
                         out.extend_from_slice(&v.value);
                     }
@@ -417,8 +447,9 @@ impl Transaction {
         let mut candidates: SmallVec<[Prepared<'_>; 2]> = SmallVec::new();
         for v in &values {
             candidates.clear();
+            let stable = matches!(v.value, Cow::Borrowed(_)) && v.var.is_request_data();
             if let Some(screen) = &rule.raw_screen
-                && !screen.admits(v.value.len(), &ByteSet::of(&v.value))
+                && !screen.admits(v.value.len(), &cache.raw_bytes_of(&v.value, stable))
             {
                 continue;
             }
@@ -432,7 +463,6 @@ impl Transaction {
                     }
                 }
             } else {
-                let stable = matches!(v.value, Cow::Borrowed(_)) && v.var.is_request_data();
                 candidates.push(cache.prepare(rule, &v.value, stable, want_presence));
             }
             for candidate in &candidates {
@@ -601,7 +631,7 @@ impl Transaction {
                 op,
                 value,
             } => {
-                let key = String::from_utf8_lossy(&self.expand(key)).to_ascii_lowercase();
+                let key = collection_key(&self.expand(key));
                 let value = self.expand(value).into_owned();
                 let current = |this: &Self| -> i64 {
                     let existing = match collection {
@@ -641,9 +671,13 @@ impl Transaction {
                             &mut self.vars.env
                         };
                         match new_value {
-                            Some(v) => {
-                                map.insert(key, v);
-                            }
+                            // CRS mostly updates variables it created: reuse the key.
+                            Some(v) => match map.get_mut(&key) {
+                                Some(slot) => *slot = v,
+                                None => {
+                                    map.insert(key, v);
+                                }
+                            },
                             None => {
                                 map.remove(&key);
                             }
@@ -669,7 +703,7 @@ impl Transaction {
                 key,
                 seconds,
             } => {
-                let key = String::from_utf8_lossy(&self.expand(key)).to_ascii_lowercase();
+                let key = collection_key(&self.expand(key));
                 let seconds = crate::operators::parse_int(&self.expand(seconds));
                 let at = self.now_micros() / 1_000_000 + seconds;
                 if let Some(c) = self.persistent_mut(*collection)
@@ -683,7 +717,7 @@ impl Transaction {
                 self.load_collection(*collection, &key);
             }
             RunAction::SetEnv { name, value } => {
-                let name = String::from_utf8_lossy(&self.expand(name)).to_ascii_lowercase();
+                let name = collection_key(&self.expand(name));
                 let value = self.expand(value).into_owned();
                 self.vars.env.insert(name, value);
             }

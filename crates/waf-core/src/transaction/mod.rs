@@ -19,7 +19,6 @@ mod collect;
 mod eval;
 mod request;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use waf_seclang::{AuditEngineMode, EngineMode, IdRange};
@@ -143,8 +142,10 @@ pub(crate) enum TargetRemoval {
 /// Variables the rules write and the engine's own bookkeeping.
 #[derive(Debug, Default)]
 pub(crate) struct RuntimeVars {
-    pub tx: BTreeMap<String, Vec<u8>>,
-    pub env: BTreeMap<String, Vec<u8>>,
+    /// Hashed for the many single-key reads CRS makes; reading the whole collection
+    /// sorts by key, so order is what a `BTreeMap` would give (see `collect.rs`).
+    pub tx: rustc_hash::FxHashMap<String, Vec<u8>>,
+    pub env: rustc_hash::FxHashMap<String, Vec<u8>>,
     pub persistent: Vec<PersistentCollection>,
     pub matched_var: Vec<u8>,
     pub matched_var_name: Vec<u8>,
