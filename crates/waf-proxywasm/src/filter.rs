@@ -2,11 +2,16 @@
 //!
 //! Nothing here may panic on input: configuration errors are logged and fail the plugin
 //! load, body reads that come back empty are engine failures handled by `failure_mode`.
+//!
+//! Response headers may be held until phase 4 (see [`crate::stream`]). While a VM does not
+//! know yet whether Envoy delivers the body of a held response, the root context's timer
+//! releases responses held too long without one, and the VM stops holding
+//! (see [`crate::hold`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::time::UNIX_EPOCH;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -14,13 +19,23 @@ use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MetricType};
 use waf_core::TransactionOptions;
 
 use crate::config::{AuditLog, Settings};
+use crate::hold::{self, HoldWatch};
 use crate::stream::{Connection, RequestHead, Step, Stream};
 use crate::{AUDIT_PREFIX, embedded, metrics};
 
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(LogLevel::Info);
-    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(Root::default()) });
+    proxy_wasm::set_root_context(|context_id| -> Box<dyn RootContext> {
+        Box::new(Root {
+            context_id,
+            ..Root::default()
+        })
+    });
 }}
+
+/// How often the root context looks at held responses while it does not know yet whether
+/// Envoy delivers their bodies (see [`crate::hold`]).
+const HOLD_TICK: Duration = Duration::from_secs(1);
 
 fn log(level: LogLevel, message: &str) {
     let _ = hostcalls::log(level, message);
@@ -48,13 +63,62 @@ impl Metrics {
     }
 }
 
+fn millis(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
 #[derive(Default)]
 struct Root {
+    context_id: u32,
     settings: Option<Rc<Settings>>,
     metrics: Rc<RefCell<Metrics>>,
+    watch: Rc<RefCell<HoldWatch>>,
 }
 
 impl Context for Root {}
+
+impl Root {
+    /// Resumes the responses whose headers were held without a body callback for
+    /// [`hold::GRACE`]: Envoy does not deliver bodies of held responses, and they would
+    /// wait for its stream idle timeout. Later streams do not hold.
+    fn release_overdue(&mut self) {
+        let ids = match self.watch.try_borrow_mut() {
+            Ok(mut watch) => watch.expired(millis(self.get_current_time())),
+            Err(_) => return,
+        };
+        if ids.is_empty() {
+            return;
+        }
+        log(
+            LogLevel::Error,
+            &format!(
+                "waf: a response held for phase 4 got no body from Envoy within {:?}: the \
+                 Wasm filter's config needs `allow_on_headers_stop_iteration: true` (Envoy \
+                 1.35 or later), or set \"hold_response_headers\": false. Released {} held \
+                 response(s); this worker no longer holds response headers, so a phase-4 \
+                 block resets the stream instead of answering with a local reply",
+                hold::GRACE,
+                ids.len()
+            ),
+        );
+        let suffix = self
+            .settings
+            .as_ref()
+            .map(|s| s.metric_suffix.clone())
+            .unwrap_or_default();
+        if let Ok(mut metrics) = self.metrics.try_borrow_mut() {
+            metrics.increment(metrics::hold_unsupported(&suffix));
+        }
+        for id in ids {
+            if hostcalls::set_effective_context(id).is_ok() {
+                let _ = hostcalls::resume_http_response();
+            }
+        }
+        let _ = hostcalls::set_effective_context(self.context_id);
+    }
+}
 
 impl RootContext for Root {
     fn on_configure(&mut self, _size: usize) -> bool {
@@ -81,6 +145,9 @@ impl RootContext for Root {
                         sets.join(", ")
                     ),
                 );
+                if settings.hold_response_headers {
+                    let _ = hostcalls::set_tick_period(HOLD_TICK);
+                }
                 self.settings = Some(Rc::new(settings));
                 true
             }
@@ -94,10 +161,20 @@ impl RootContext for Root {
         }
     }
 
-    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+    fn on_tick(&mut self) {
+        self.release_overdue();
+        let watching = self.watch.try_borrow().is_ok_and(|w| w.watching());
+        if !watching {
+            let _ = hostcalls::set_tick_period(Duration::ZERO);
+        }
+    }
+
+    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(Http {
+            context_id,
             settings: self.settings.clone(),
             metrics: Rc::clone(&self.metrics),
+            watch: Rc::clone(&self.watch),
             stream: None,
             failure_reported: false,
         }))
@@ -109,8 +186,10 @@ impl RootContext for Root {
 }
 
 struct Http {
+    context_id: u32,
     settings: Option<Rc<Settings>>,
     metrics: Rc<RefCell<Metrics>>,
+    watch: Rc<RefCell<HoldWatch>>,
     stream: Option<Stream>,
     failure_reported: bool,
 }
@@ -206,7 +285,35 @@ impl Http {
     }
 }
 
+impl Http {
+    /// A response body or trailers callback arrived: if the headers were held, Envoy
+    /// delivers bodies of held responses (see [`crate::hold`]).
+    fn note_response_body(&mut self) {
+        if !self.stream.as_ref().is_some_and(Stream::response_held) {
+            return;
+        }
+        let settled = self
+            .watch
+            .try_borrow_mut()
+            .is_ok_and(|mut w| w.body_arrived(self.context_id));
+        if settled {
+            log(
+                LogLevel::Debug,
+                "waf: Envoy delivers the body of held responses: phase-4 blocks are local replies",
+            );
+        }
+    }
+}
+
 impl Context for Http {}
+
+impl Drop for Http {
+    fn drop(&mut self) {
+        if let Ok(mut watch) = self.watch.try_borrow_mut() {
+            watch.forget(self.context_id);
+        }
+    }
+}
 
 impl HttpContext for Http {
     fn on_http_request_headers(&mut self, _count: usize, end_of_stream: bool) -> Action {
@@ -237,12 +344,15 @@ impl HttpContext for Http {
             headers: headers.clone(),
         };
         let connection = self.connection();
+        let hold =
+            settings.hold_response_headers && self.watch.try_borrow().is_ok_and(|w| w.may_hold());
         let mut stream = Stream::new(
             rules.clone(),
             settings.failure_mode,
             settings.fault_injection_header.clone(),
             TransactionOptions { id, now_micros },
-        );
+        )
+        .with_response_hold(hold);
         self.metrics
             .borrow_mut()
             .increment(metrics::transactions(&settings.metric_suffix));
@@ -280,10 +390,17 @@ impl HttpContext for Http {
             return Action::Continue;
         };
         let step = stream.on_response_headers(&headers, end_of_stream);
+        if stream.response_held() {
+            let now = millis(self.get_current_time());
+            if let Ok(mut watch) = self.watch.try_borrow_mut() {
+                watch.held(self.context_id, now);
+            }
+        }
         self.apply(step)
     }
 
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        self.note_response_body();
         let Some(stream) = self.stream.as_mut() else {
             return Action::Continue;
         };
@@ -296,6 +413,7 @@ impl HttpContext for Http {
     }
 
     fn on_http_response_trailers(&mut self, _count: usize) -> Action {
+        self.note_response_body();
         let Some(stream) = self.stream.as_mut() else {
             return Action::Continue;
         };
@@ -304,6 +422,9 @@ impl HttpContext for Http {
     }
 
     fn on_log(&mut self) {
+        if let Ok(mut watch) = self.watch.try_borrow_mut() {
+            watch.forget(self.context_id);
+        }
         let Some(mut stream) = self.stream.take() else {
             return;
         };

@@ -16,15 +16,19 @@
 //!
 //! Rules cannot come from files (a wasm VM has none): CRS is embedded when the filter is
 //! built ([`embedded`]), and directives are written inline in the configuration
-//! ([`config`]). The stream logic ([`stream`]) and the configuration are plain Rust, tested
-//! on the host; only [`filter`] talks to proxy-wasm, and it is built for wasm only.
+//! ([`config`]). The stream logic ([`stream`]: which callbacks pause, and why a phase-4
+//! block can still be a local reply), the watch over held responses ([`hold`]) and the
+//! configuration are plain Rust, tested on the host; only [`filter`] talks to proxy-wasm,
+//! and it is built for wasm only.
 //!
 //! Build: `cargo build -p waf-proxywasm --target wasm32-wasip1 --release`
 //! (`WAF_CRS_DIR=/path/to/crs` to embed another CRS). `envoy.yaml` beside this crate is
-//! a complete example.
+//! a complete example; it sets `allow_on_headers_stop_iteration: true` (Envoy 1.35 and
+//! later), which holding response headers for phase 4 needs.
 
 pub mod config;
 pub mod embedded;
+pub mod hold;
 pub mod metrics;
 pub mod stream;
 

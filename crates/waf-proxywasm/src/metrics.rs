@@ -9,6 +9,7 @@
 //! | `waf_filter.tx.interruptions_phase=P_rule_id=N` | counter | local replies by phase and rule (rule 0: the engine decided, e.g. a body over its limit) |
 //! | `waf_filter.tx.engine_failures_phase=P` | counter | requests the engine failed on (see `failure_mode`) |
 //! | `waf_filter.tx.rule_errors` | counter | evaluation errors (regex step limits) |
+//! | `waf_filter.response_hold_unsupported` | counter | workers that found Envoy does not deliver the body of a held response, and stopped holding (see `hold`) |
 
 /// Transactions inspected.
 pub fn transactions(suffix: &str) -> String {
@@ -28,6 +29,11 @@ pub fn engine_failure(phase: u8, suffix: &str) -> String {
 /// Rule evaluation errors.
 pub fn rule_errors(suffix: &str) -> String {
     format!("waf_filter.tx.rule_errors{suffix}")
+}
+
+/// Workers (VMs) that stopped holding response headers (see [`crate::hold`]).
+pub fn hold_unsupported(suffix: &str) -> String {
+    format!("waf_filter.response_hold_unsupported{suffix}")
 }
 
 #[cfg(test)]

@@ -9,20 +9,41 @@
 //!                               └─ otherwise Continue; the body is held instead
 //! request body chunk* ──► Pause (Envoy buffers) until end of stream or trailers ─► phase 2
 //!                         past the limit: Reject → 413, ProcessPartial → phase 2 now
-//! response headers ──► phase 3 ──► Continue
-//! response body chunk* ──► Pause until its end (when inspectable) ─► phase 4
+//! response headers ──► phase 3 ──┬─ end of stream (no body, HEAD, 204, 304) ─► phase 4
+//!                                ├─ body not inspected (type, access) ─► Continue
+//!                                └─ otherwise Pause: the headers wait with the body
+//! response body chunk* ──► Pause (Envoy buffers) until end of stream or trailers ─► phase 4
+//!                          past the limit: Reject → 500 (engine On), else phase 4 now
+//!                          on the first part, and the rest streams through
 //! log ──► phase 5, error-log lines, audit record
 //! ```
 //!
-//! Why headers are never paused: Envoy's wasm host turns a paused header callback into
-//! "stop all iteration", after which the filter gets no body callbacks until it resumes
-//! the stream itself. So the request head goes on to the upstream connection while the
-//! body is held back in Envoy's buffer; no request reaches the backend complete before
-//! phase 2 decided, and on a block Envoy resets the upstream stream. Each byte is copied
-//! into the engine once, never past the body limit: the filter asks
-//! [`Stream::on_request_body`] which range of Envoy's buffer it still needs. For the
-//! response, the headers have been sent when phase 4 decides: the local reply then
-//! becomes a reset stream, and the body the rules objected to never reaches the client.
+//! Why request headers are never paused: by default Envoy's wasm host turns a paused
+//! header callback into "stop all iteration", after which the filter gets no body
+//! callbacks until it resumes the stream itself. So the request head goes on to the
+//! upstream connection while the body is held back in Envoy's buffer; no request reaches
+//! the backend complete before phase 2 decided, and on a block Envoy resets the upstream
+//! stream. Each byte is copied into the engine once, never past the body limit: the filter
+//! asks [`Stream::on_request_body`] which range of Envoy's buffer it still needs.
+//!
+//! Response headers are held when the transaction will inspect the response body
+//! (`Transaction::inspects_response_body`, asked after phase 3): Envoy 1.35 and later
+//! honour a paused header callback as a plain "stop iteration" when the Wasm filter's
+//! `config` sets `allow_on_headers_stop_iteration: true`, so the headers wait in Envoy
+//! while the body callbacks go on. When phase 4 passes, the step is `Continue` and Envoy
+//! sends the headers and the buffered body on together; when it blocks, no response byte
+//! has left Envoy yet, and the filter's local reply (`sendLocalReply` from the encode
+//! path) goes to the client whole, with the rule's status, instead of the response. At
+//! most the body limit (plus the chunk that crossed it) waits in Envoy's buffer; with
+//! `ProcessPartial` the rest streams through once phase 4 passed on the first part.
+//! Responses whose body is not inspected are never held, and neither are responses
+//! without a body: phase 4 runs at their headers.
+//!
+//! Without that Envoy setting a held response gets no body callbacks at all; the filter
+//! notices (see [`crate::hold`]) and calls [`Stream::with_response_hold`] with `false` for
+//! later streams. Then the headers go on at once and the body alone is held: a phase-4
+//! block can only reset the stream, and the body the rules objected to never reaches the
+//! client.
 //!
 //! After a [`Step::Block`] every later call returns [`Step::Continue`]: the local reply
 //! the filter sends goes through the same callbacks and must pass.
@@ -119,6 +140,10 @@ pub struct Stream {
     request_fed: usize,
     response_fed: usize,
     protocol: String,
+    /// Hold the response headers while the body is inspected (see the module docs).
+    hold_response: bool,
+    /// The response headers wait for phase 4.
+    response_held: bool,
 }
 
 impl std::fmt::Debug for Stream {
@@ -126,6 +151,7 @@ impl std::fmt::Debug for Stream {
         f.debug_struct("Stream")
             .field("progress", &self.progress)
             .field("blocked", &self.blocked)
+            .field("response_held", &self.response_held)
             .finish_non_exhaustive()
     }
 }
@@ -149,7 +175,24 @@ impl Stream {
             request_fed: 0,
             response_fed: 0,
             protocol: String::new(),
+            hold_response: true,
+            response_held: false,
         }
+    }
+
+    /// Whether to hold the response headers while the response body is inspected (the
+    /// default; see the module docs). `false` when the host would not deliver the body
+    /// of a held response: the headers then go on at once and only the body is held.
+    pub fn with_response_hold(mut self, hold: bool) -> Stream {
+        self.hold_response = hold;
+        self
+    }
+
+    /// Whether the response headers are held, waiting for phase 4: from the response
+    /// headers callback that returned [`Step::Pause`] until the body callback (or the
+    /// trailers) that returns something else.
+    pub fn response_held(&self) -> bool {
+        self.response_held
     }
 
     /// The transaction, for embedders and tests.
@@ -278,8 +321,9 @@ impl Stream {
         }
     }
 
-    /// Response headers: phase 3. When the body will be inspected, its chunks are held
-    /// until its end (see the module docs).
+    /// Response headers: phase 3, and phase 4 too when there is no body. When the body
+    /// will be inspected the step is [`Step::Pause`]: the headers wait with the body until
+    /// phase 4 decided (see the module docs).
     pub fn on_response_headers(
         &mut self,
         headers: &[(String, Vec<u8>)],
@@ -325,11 +369,18 @@ impl Stream {
         // Asked after phase 3, whose rules may have switched response body access.
         if !self.tx.inspects_response_body() {
             self.progress = Progress::ResponseDone;
+            return Step::Continue;
+        }
+        if self.hold_response {
+            self.response_held = true;
+            return Step::Pause;
         }
         Step::Continue
     }
 
-    /// A response body callback; see [`Stream::on_request_body`].
+    /// A response body callback; see [`Stream::on_request_body`]. Any step but
+    /// [`Step::Pause`] ends the hold: `Continue` sends the held headers and body on,
+    /// `Block` replaces them with the local reply.
     pub fn on_response_body(
         &mut self,
         buffered: usize,
@@ -360,6 +411,7 @@ impl Stream {
 
     fn finish_response_body(&mut self) -> Step {
         self.progress = Progress::ResponseDone;
+        self.response_held = false;
         match self.tx.process_response_body() {
             Ok(Some(i)) => self.block(&i),
             Ok(None) => Step::Continue,
@@ -422,6 +474,7 @@ impl Stream {
     fn fail(&mut self, phase: u8) -> Step {
         self.engine_failed = true;
         self.done = true;
+        self.response_held = false;
         match self.failure_mode {
             FailureMode::Allow => Step::Continue,
             FailureMode::Deny => {
@@ -483,6 +536,7 @@ SecRule RESPONSE_BODY "@contains secret" "id:4,phase:4,deny,status:502,log"
 SecRule RESPONSE_STATUS "@streq 299" "id:5,phase:3,deny,status:403,log"
 SecRule REQUEST_HEADERS:X-Redirect "@rx ." "id:6,phase:1,redirect:http://example.invalid/"
 SecRule ARGS:look "@rx ." "id:7,phase:2,pass,log,msg:'seen'"
+SecRule RESPONSE_HEADERS:X-Leak "@rx ." "id:8,phase:4,deny,status:451,log"
 "#;
 
     fn stream_with(rules: &str, mode: FailureMode) -> Stream {
@@ -667,39 +721,210 @@ SecRule ARGS:look "@rx ." "id:7,phase:2,pass,log,msg:'seen'"
         assert!(out.audit_json.is_some());
     }
 
-    #[test]
-    fn response_body_leak_is_blocked_in_phase_four() {
-        let mut s = stream();
+    /// A stream past its request, at the response headers of a `content_type` response.
+    fn at_response(s: &mut Stream, content_type: &str, end: bool) -> Step {
         assert_eq!(
             s.on_request_headers(&Connection::default(), &head("GET", "/", &[]), true),
             Step::Continue
         );
         let headers = vec![
             (":status".to_string(), b"200".to_vec()),
-            (
-                "content-type".to_string(),
-                b"text/plain; charset=utf-8".to_vec(),
-            ),
+            ("content-type".to_string(), content_type.as_bytes().to_vec()),
         ];
-        assert_eq!(s.on_response_headers(&headers, false), Step::Continue);
-        let buffer = b"top secret".to_vec();
-        let step = s.on_response_body(buffer.len(), true, |start, len| {
-            buffer.get(start..start + len).map(<[u8]>::to_vec)
-        });
+        s.on_response_headers(&headers, end)
+    }
+
+    /// [`feed_body`] for the response.
+    fn feed_response(s: &mut Stream, chunks: &[&[u8]], end: bool) -> (Step, usize) {
+        let mut buffer = Vec::new();
+        let mut read_bytes = 0;
+        let mut step = Step::Pause;
+        for (i, chunk) in chunks.iter().enumerate() {
+            buffer.extend_from_slice(chunk);
+            let last = end && i + 1 == chunks.len();
+            step = s.on_response_body(buffer.len(), last, |start, len| {
+                read_bytes += len;
+                buffer.get(start..start + len).map(<[u8]>::to_vec)
+            });
+            if step != Step::Pause {
+                break;
+            }
+        }
+        (step, read_bytes)
+    }
+
+    fn with_response_limit(action: &str) -> Stream {
+        stream_with(
+            &format!("{RULES}\nSecResponseBodyLimit 16\nSecResponseBodyLimitAction {action}\n"),
+            FailureMode::Deny,
+        )
+    }
+
+    #[test]
+    fn response_body_leak_is_blocked_in_phase_four_before_the_headers_left() {
+        let mut s = stream();
+        // The headers wait: the block must be able to replace the whole response.
+        assert_eq!(
+            at_response(&mut s, "text/plain; charset=utf-8", false),
+            Step::Pause
+        );
+        assert!(s.response_held());
+        // The leak straddles a chunk boundary.
+        let (step, read) = feed_response(&mut s, &[b"top se", b"cret"], true);
         assert_eq!(blocked_status(&step), Some(502));
+        assert_eq!(read, 10, "each byte is copied once");
+        assert!(!s.response_held());
+        let out = s.finish();
+        assert!(
+            out.error_lines[0].contains("Access denied with code 502 (phase 4)"),
+            "{}",
+            out.error_lines[0]
+        );
+    }
+
+    #[test]
+    fn clean_held_response_continues_at_its_end() {
+        let mut s = stream();
+        assert_eq!(at_response(&mut s, "text/html", false), Step::Pause);
+        let (step, _) = feed_response(&mut s, &[b"hello ", b"world"], false);
+        assert_eq!(step, Step::Pause);
+        assert!(s.response_held(), "held until the body ends");
+        let (step, _) = feed_response(&mut s, &[b"hello world", b"!"], true);
+        assert_eq!(step, Step::Continue);
+        assert!(!s.response_held());
+        assert!(s.blocked().is_none());
+    }
+
+    #[test]
+    fn held_response_ending_in_trailers_runs_phase_four_there() {
+        let mut s = stream();
+        assert_eq!(at_response(&mut s, "text/plain", false), Step::Pause);
+        let (step, _) = feed_response(&mut s, &[b"a secret"], false);
+        assert_eq!(step, Step::Pause);
+        assert_eq!(blocked_status(&s.on_response_trailers()), Some(502));
+        assert!(!s.response_held());
+
+        let mut s = stream();
+        assert_eq!(at_response(&mut s, "text/plain", false), Step::Pause);
+        feed_response(&mut s, &[b"fine"], false);
+        assert_eq!(s.on_response_trailers(), Step::Continue);
+        assert!(!s.response_held());
+    }
+
+    #[test]
+    fn response_without_body_is_decided_at_its_headers() {
+        // No body (HEAD, 204, 304, an empty 200): phase 4 runs at the headers, nothing
+        // is held, and a block there is a local reply too.
+        let mut s = stream();
+        assert_eq!(at_response(&mut s, "text/plain", true), Step::Continue);
+        assert!(!s.response_held());
+        assert_eq!(s.on_response_body(0, true, |_, _| None), Step::Continue);
+
+        let mut s = stream();
+        s.on_request_headers(&Connection::default(), &head("HEAD", "/", &[]), true);
+        let headers = vec![
+            (":status".to_string(), b"200".to_vec()),
+            ("content-type".to_string(), b"text/plain".to_vec()),
+            ("x-leak".to_string(), b"1".to_vec()),
+        ];
+        assert_eq!(
+            blocked_status(&s.on_response_headers(&headers, true)),
+            Some(451)
+        );
+        assert!(!s.response_held());
     }
 
     #[test]
     fn response_of_other_types_is_not_held() {
         let mut s = stream();
-        s.on_request_headers(&Connection::default(), &head("GET", "/", &[]), true);
-        let headers = vec![
-            (":status".to_string(), b"200".to_vec()),
-            ("content-type".to_string(), b"image/png".to_vec()),
-        ];
-        assert_eq!(s.on_response_headers(&headers, false), Step::Continue);
+        assert_eq!(at_response(&mut s, "image/png", false), Step::Continue);
+        assert!(!s.response_held());
         let step = s.on_response_body(6, true, |_, _| panic!("must not read"));
         assert_eq!(step, Step::Continue);
+    }
+
+    #[test]
+    fn response_body_access_off_holds_nothing() {
+        let rules = RULES.replace("SecResponseBodyAccess On", "SecResponseBodyAccess Off");
+        let mut s = stream_with(&rules, FailureMode::Deny);
+        assert_eq!(at_response(&mut s, "text/plain", false), Step::Continue);
+        assert!(!s.response_held());
+        let step = s.on_response_body(6, true, |_, _| panic!("must not read"));
+        assert_eq!(step, Step::Continue);
+    }
+
+    #[test]
+    fn response_over_the_limit_is_rejected_without_reading_past_it() {
+        let mut s = with_response_limit("Reject");
+        assert_eq!(at_response(&mut s, "text/plain", false), Step::Pause);
+        let (step, read) = feed_response(&mut s, &[&[b'a'; 10], &[b'b'; 10], &[b'c'; 100]], true);
+        let Step::Block(b) = step else {
+            panic!("{step:?}")
+        };
+        assert_eq!((b.status, b.phase, b.rule_id), (500, 4, 0));
+        assert_eq!(read, 17, "limit 16, plus one byte to see the overflow");
+        assert!(!s.response_held());
+    }
+
+    #[test]
+    fn response_over_the_limit_is_inspected_partially_then_streams() {
+        // The leak lies past the limit: phase 4 passes on the first part as soon as the
+        // limit is crossed, the headers and the buffered part go on, the rest streams.
+        let mut s = with_response_limit("ProcessPartial");
+        assert_eq!(at_response(&mut s, "text/plain", false), Step::Pause);
+        let (step, read) = feed_response(&mut s, &[&[b'a'; 10], &[b'b'; 10], b"secret"], false);
+        assert_eq!((step, read), (Step::Continue, 17));
+        assert!(!s.response_held());
+        let (step, read) = feed_response(&mut s, &[b"more secret"], true);
+        assert_eq!((step, read), (Step::Continue, 0));
+
+        // Within the limit: blocked.
+        let mut s = with_response_limit("ProcessPartial");
+        at_response(&mut s, "text/plain", false);
+        let (step, _) = feed_response(&mut s, &[b"a secret", &[b'x'; 100]], false);
+        assert_eq!(blocked_status(&step), Some(502));
+    }
+
+    #[test]
+    fn detection_only_holds_but_never_blocks_a_leak() {
+        let rules = RULES.replace("SecRuleEngine On", "SecRuleEngine DetectionOnly");
+        let mut s = stream_with(&rules, FailureMode::Deny);
+        assert_eq!(at_response(&mut s, "text/plain", false), Step::Pause);
+        let (step, _) = feed_response(&mut s, &[b"top secret"], true);
+        assert_eq!(step, Step::Continue);
+        assert!(!s.response_held());
+        let out = s.finish();
+        assert_eq!(out.error_lines.len(), 1);
+        assert!(out.error_lines[0].starts_with("ModSecurity: Warning."));
+        assert!(out.error_lines[0].contains("[id \"4\"]"));
+        assert!(out.audit_json.is_some());
+    }
+
+    #[test]
+    fn without_hold_the_headers_pass_and_only_the_body_waits() {
+        let mut s = stream().with_response_hold(false);
+        assert_eq!(at_response(&mut s, "text/plain", false), Step::Continue);
+        assert!(!s.response_held());
+        let (step, _) = feed_response(&mut s, &[b"top ", b"secret"], true);
+        assert_eq!(blocked_status(&step), Some(502));
+    }
+
+    #[test]
+    fn engine_failure_on_a_held_response_follows_failure_mode() {
+        let mut s = stream();
+        at_response(&mut s, "text/plain", false);
+        let step = s.on_response_body(5, true, |_, _| None);
+        let Step::Block(b) = step else {
+            panic!("{step:?}")
+        };
+        assert_eq!((b.status, b.phase, b.engine_failure), (500, 4, true));
+        assert!(!s.response_held());
+
+        let mut s = stream_with(RULES, FailureMode::Allow);
+        at_response(&mut s, "text/plain", false);
+        assert_eq!(s.on_response_body(5, true, |_, _| None), Step::Continue);
+        assert!(s.engine_failed());
+        assert!(!s.response_held(), "released uninspected");
     }
 
     #[test]

@@ -37,12 +37,18 @@ pub fn find_envoy() -> Option<PathBuf> {
 
 /// Builds the filter for `wasm32-wasip1` into `target/<dir_name>` (release, no debug
 /// info) and returns the `.wasm`. `crs_dir` is embedded (`WAF_CRS_DIR`); `None` embeds
-/// Debian's CRS. Builds are serialised within a process.
+/// Debian's CRS. Builds are serialised within a process. With `CARGO_TARGET_DIR` set (as
+/// when the tests run with their own target directory), the build goes to
+/// `$CARGO_TARGET_DIR/<dir_name>` instead.
 pub fn build_filter(dir_name: &str, crs_dir: Option<&Path>) -> Result<PathBuf, String> {
     static LOCK: Mutex<()> = Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let root = workspace_root();
-    let target = root.join("target").join(dir_name);
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|d| !d.is_empty())
+        .map(|d| root.join(d))
+        .unwrap_or_else(|| root.join("target"))
+        .join(dir_name);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -127,6 +133,10 @@ pub struct EnvoyOptions {
 }
 
 /// The Envoy configuration (YAML; JSON strings are valid YAML scalars).
+///
+/// The Wasm filter sets `allow_on_headers_stop_iteration` (Envoy 1.35 and later): the
+/// filter holds response headers while it inspects the response body, so that a phase-4
+/// block is a local reply (see `waf_proxywasm::stream`).
 pub fn envoy_yaml(o: &EnvoyOptions) -> String {
     let mut filters = String::new();
     if !o.no_filter {
@@ -140,6 +150,7 @@ pub fn envoy_yaml(o: &EnvoyOptions) -> String {
                   name: waf
                   root_id: waf
                   fail_open: false
+                  allow_on_headers_stop_iteration: true
                   vm_config:
                     vm_id: waf
                     runtime: envoy.wasm.runtime.v8
@@ -261,10 +272,27 @@ impl Envoy {
         dir: &Path,
         concurrency: u32,
     ) -> Result<Envoy, String> {
+        Envoy::start_yaml(
+            binary,
+            &envoy_yaml(options),
+            options.admin_port,
+            dir,
+            concurrency,
+        )
+    }
+
+    /// [`Envoy::start`] with a configuration of the caller's (`admin_port`: its admin
+    /// listener, for the readiness check).
+    pub fn start_yaml(
+        binary: &Path,
+        yaml: &str,
+        admin_port: u16,
+        dir: &Path,
+        concurrency: u32,
+    ) -> Result<Envoy, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let config = dir.join("envoy.yaml");
-        std::fs::write(&config, envoy_yaml(options))
-            .map_err(|e| format!("{}: {e}", config.display()))?;
+        std::fs::write(&config, yaml).map_err(|e| format!("{}: {e}", config.display()))?;
         let log_path = dir.join("envoy.log");
         let log =
             std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
@@ -282,7 +310,7 @@ impl Envoy {
         let mut envoy = Envoy {
             child,
             log_path,
-            admin_port: options.admin_port,
+            admin_port,
         };
         envoy.wait_ready(Duration::from_secs(120))?;
         Ok(envoy)
