@@ -43,7 +43,9 @@ start() {
 envoy_pid() { awk '/^WAF gateway up/ {print $5}' "$OUT/$1.out"; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
-BROWSER=(-H "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+# A browser names the site: a bare IP address in Host is itself a CRS finding (920350),
+# which would log a warning and an audit record for every "benign" request.
+BROWSER=(-H "Host: shop.example.com" -H "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
     -H "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     -H "Accept-Language: en-US,en;q=0.5" -H "Accept-Encoding: gzip, deflate"
     -H "Referer: http://localhost/catalog/index.html" -H "Cookie: session=8f14e45fceea167a5a36dedd4bea2543; theme=dark"
