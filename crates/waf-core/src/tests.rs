@@ -416,3 +416,22 @@ fn duration_comes_from_the_callers_clock() {
     tx.process_response_headers(200, b"HTTP/1.1").unwrap();
     assert_eq!(tx.matched_rules().len(), 1);
 }
+
+#[test]
+fn screens_skip_only_what_cannot_match() {
+    // Rule 1's screen is carried back through its transformations: the raw value has
+    // no `<` but a `%` that decodes to one, so it must still be tested. Rule 2 cannot be
+    // screened (base64 output says nothing about its input). Rule 3 is negated: a value
+    // its pattern rules out makes it match. Rule 4 reads request data and TX together.
+    let r = rules(
+        "SecRule ARGS \"@rx <script\" \"id:1,phase:1,pass,log,t:none,t:urlDecodeUni,t:lowercase\"\n\
+         SecRule ARGS \"@rx <script\" \"id:2,phase:1,pass,log,t:none,t:base64Decode\"\n\
+         SecRule ARGS:a \"!@rx <script\" \"id:3,phase:1,pass,log\"\n\
+         SecAction \"id:10,phase:1,pass,nolog,setvar:tx.probe=<script\"\n\
+         SecRule ARGS|TX:probe \"@rx <script\" \"id:4,phase:1,pass,log\"",
+    );
+    let ids = |uri| phase_one_ids(&r, uri);
+    assert_eq!(ids("/?a=%253CSCRIPT"), vec![1, 3, 4]);
+    assert_eq!(ids("/?a=PHNjcmlwdA=="), vec![2, 3, 4]);
+    assert_eq!(ids("/?a=plain"), vec![3, 4]);
+}
