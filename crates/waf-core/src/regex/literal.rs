@@ -23,12 +23,14 @@ enum Position {
 }
 
 /// A pattern equivalent, for `is_match`, to finding one literal.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub(crate) struct Literal {
     position: Position,
     /// Lower-cased when `caseless`.
     bytes: Vec<u8>,
     caseless: bool,
+    /// Built once: building a searcher per call would allocate every time.
+    finder: memchr::memmem::Finder<'static>,
 }
 
 impl Literal {
@@ -70,8 +72,9 @@ impl Literal {
         let tail_is_optional = rest
             .iter()
             .all(|n| matches!(n, Node::Empty | Node::Repeat { min: 0, .. }));
-        (!bytes.is_empty() && tail_is_optional).then_some(Literal {
+        (!bytes.is_empty() && tail_is_optional).then(|| Literal {
             position,
+            finder: memchr::memmem::Finder::new(&bytes).into_owned(),
             bytes,
             caseless: caseless.unwrap_or(false),
         })
@@ -97,7 +100,7 @@ impl Literal {
                 }
                 Some(at(0) || memchr::memchr_iter(b'\n', hay).any(|i| at(i + 1)))
             }
-            Position::Anywhere if !self.caseless => Some(memchr::memmem::find(hay, lit).is_some()),
+            Position::Anywhere if !self.caseless => Some(self.finder.find(hay).is_some()),
             Position::Anywhere if hay.len() <= CASELESS_SCAN_MAX => {
                 // Candidates are where the first byte occurs, in either case.
                 let first = lit[0];

@@ -279,11 +279,13 @@ struct LinkOutcome {
     errors: Vec<String>,
 }
 
-/// A collection key as stored: lower-cased, invalid UTF-8 replaced.
-fn collection_key(raw: &[u8]) -> String {
+/// A collection key as stored: lower-cased, invalid UTF-8 replaced. Borrowed when the
+/// key is already in that form (CRS writes its keys in lower case).
+fn collection_key(raw: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(raw) {
-        Ok(text) => text.to_ascii_lowercase(),
-        Err(_) => String::from_utf8_lossy(raw).to_ascii_lowercase(),
+        Ok(text) if !text.bytes().any(|b| b.is_ascii_uppercase()) => Cow::Borrowed(text),
+        Ok(text) => Cow::Owned(text.to_ascii_lowercase()),
+        Err(_) => Cow::Owned(String::from_utf8_lossy(raw).to_ascii_lowercase()),
     }
 }
 
@@ -631,20 +633,21 @@ impl Transaction {
                 op,
                 value,
             } => {
-                let key = collection_key(&self.expand(key));
+                let raw_key = self.expand(key);
+                let key = collection_key(&raw_key);
                 let value = self.expand(value).into_owned();
                 let current = |this: &Self| -> i64 {
                     let existing = match collection {
-                        Var::Tx => this.vars.tx.get(&key).cloned(),
-                        Var::Env => this.vars.env.get(&key).cloned(),
+                        Var::Tx => this.vars.tx.get(&*key),
+                        Var::Env => this.vars.env.get(&*key),
                         _ => this
                             .vars
                             .persistent
                             .iter()
                             .find(|c| c.var == *collection)
-                            .and_then(|c| c.values.get(&key).map(|(v, _)| v.clone())),
+                            .and_then(|c| c.values.get(&*key).map(|(v, _)| v)),
                     };
-                    existing.map_or(0, |v| crate::operators::parse_int(&v))
+                    existing.map_or(0, |v| crate::operators::parse_int(v))
                 };
                 let new_value = match op {
                     SetOp::Create => Some(b"1".to_vec()),
@@ -672,14 +675,14 @@ impl Transaction {
                         };
                         match new_value {
                             // CRS mostly updates variables it created: reuse the key.
-                            Some(v) => match map.get_mut(&key) {
+                            Some(v) => match map.get_mut(&*key) {
                                 Some(slot) => *slot = v,
                                 None => {
-                                    map.insert(key, v);
+                                    map.insert(key.into_owned(), v);
                                 }
                             },
                             None => {
-                                map.remove(&key);
+                                map.remove(&*key);
                             }
                         }
                     }
@@ -687,11 +690,11 @@ impl Transaction {
                         if let Some(c) = self.persistent_mut(*other) {
                             match new_value {
                                 Some(v) => {
-                                    let expiry = c.values.get(&key).and_then(|(_, e)| *e);
-                                    c.values.insert(key, (v, expiry));
+                                    let expiry = c.values.get(&*key).and_then(|(_, e)| *e);
+                                    c.values.insert(key.into_owned(), (v, expiry));
                                 }
                                 None => {
-                                    c.values.remove(&key);
+                                    c.values.remove(&*key);
                                 }
                             }
                         }
@@ -703,11 +706,12 @@ impl Transaction {
                 key,
                 seconds,
             } => {
-                let key = collection_key(&self.expand(key));
+                let raw_key = self.expand(key);
+                let key = collection_key(&raw_key);
                 let seconds = crate::operators::parse_int(&self.expand(seconds));
                 let at = self.now_micros() / 1_000_000 + seconds;
                 if let Some(c) = self.persistent_mut(*collection)
-                    && let Some((_, expiry)) = c.values.get_mut(&key)
+                    && let Some((_, expiry)) = c.values.get_mut(&*key)
                 {
                     *expiry = Some(at);
                 }
@@ -717,7 +721,8 @@ impl Transaction {
                 self.load_collection(*collection, &key);
             }
             RunAction::SetEnv { name, value } => {
-                let name = collection_key(&self.expand(name));
+                let raw_name = self.expand(name);
+                let name = collection_key(&raw_name).into_owned();
                 let value = self.expand(value).into_owned();
                 self.vars.env.insert(name, value);
             }
