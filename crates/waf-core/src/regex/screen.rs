@@ -25,6 +25,9 @@ use crate::transformations::Transformation;
 /// not count against a set.
 const MAX_COMMON_MEMBERS: u32 = 48;
 
+/// At most this many sets are kept, the most selective first.
+const MAX_NEEDS: usize = 6;
+
 /// How many of the set's bytes are tab, CR, LF or printable ASCII: what ordinary
 /// values are made of.
 fn common_members(set: &ByteSet) -> u32 {
@@ -32,9 +35,6 @@ fn common_members(set: &ByteSet) -> u32 {
     common.union(&ByteSet::of(b"\t\r\n"));
     set.intersection(&common).len()
 }
-
-/// At most this many sets are kept, the most selective first.
-const MAX_NEEDS: usize = 6;
 
 /// A necessary condition for a match of one pattern (see the module docs).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

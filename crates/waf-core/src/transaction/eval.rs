@@ -23,6 +23,16 @@
 //! are cached: measured on a browser GET with CRS v4, caching short values cost more
 //! (hashing, storing) than transforming them again. The cache holds at most
 //! [`CACHE_BYTE_LIMIT`] bytes per transaction; beyond that evaluation simply recomputes.
+//!
+//! # Screens
+//!
+//! A link whose operator has a screen (see [`crate::regex::Screen`]) carries it back
+//! through its transformations as [`Rule::raw_screen`]. Before collecting anything, the
+//! link is tested against per-variable summaries (every byte of every stored value of a
+//! variable, and the longest length); if no target variable can pass, the link does not
+//! match. Otherwise each raw value is tested before it is transformed, and each
+//! transformed value before the operator runs. Summaries live in the same cache and
+//! are emptied with it.
 
 use std::borrow::Cow;
 use std::sync::Arc;
