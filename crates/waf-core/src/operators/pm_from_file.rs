@@ -23,7 +23,7 @@ pub fn compile(arg: &str, ctx: &mut CompileContext<'_>) -> Result<Box<dyn Operat
     if phrases.is_empty() {
         return Err(format!("@pmFromFile: no phrases in `{arg}`"));
     }
-    Ok(Box::new(PhraseMatch::new(phrases)?))
+    Ok(Box::new(PhraseMatch::new(&phrases)?))
 }
 
 #[cfg(test)]

@@ -36,6 +36,28 @@ fn common_members(set: &ByteSet) -> u32 {
     set.intersection(&common).len()
 }
 
+/// Roughly how often a byte occurs in ordinary request values (higher: more often):
+/// letters by English frequency, then digits, then the punctuation of URLs and forms,
+/// then other printable bytes; control bytes and bytes >= 0x80 are rare.
+fn frequency(b: u8) -> u32 {
+    const LETTERS: &[u8] = b"etaoinshrdlcumwfgypbvkjxqz";
+    if let Some(i) = LETTERS.iter().position(|&l| l == b.to_ascii_lowercase()) {
+        return 40 - i as u32;
+    }
+    match b {
+        b'0'..=b'9' => 12,
+        b' ' | b'-' | b'_' | b'.' | b'/' | b'=' | b'&' | b',' | b';' | b':' | b'+' | b'%' => 6,
+        b'\t' | b'\r' | b'\n' | 0x21..=0x7e => 2,
+        _ => 0,
+    }
+}
+
+/// How likely an ordinary value is to contain some byte of the set: the lower, the more
+/// a screen that needs the set rejects.
+fn weight(set: &ByteSet) -> u32 {
+    set.iter().map(frequency).sum()
+}
+
 /// A necessary condition for a match of one pattern (see the module docs).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Screen {
@@ -48,6 +70,37 @@ impl Screen {
         Screen {
             min_len: usize::try_from(min_len(node)).unwrap_or(usize::MAX),
             needs: select(required_sets(node)),
+        }
+    }
+
+    /// The screen of a phrase list (`@pm`): a match contains one of the phrases, so it
+    /// is at least as long as the shortest and holds, for some phrase, that phrase's
+    /// rarest byte. `caseless` phrases match in either ASCII case.
+    pub fn for_phrases<P: AsRef<[u8]>>(phrases: &[P], caseless: bool) -> Screen {
+        let mut union = ByteSet::empty();
+        let mut shortest = usize::MAX;
+        for phrase in phrases {
+            let phrase = phrase.as_ref();
+            let rarest = phrase
+                .iter()
+                .map(|&b| {
+                    let set = ByteSet::single(b);
+                    if caseless { set.case_folded() } else { set }
+                })
+                .min_by_key(weight);
+            match rarest {
+                Some(set) => union.union(&set),
+                // An empty phrase matches everywhere.
+                None => return Screen::default(),
+            }
+            shortest = shortest.min(phrase.len());
+        }
+        if shortest == usize::MAX {
+            return Screen::default();
+        }
+        Screen {
+            min_len: shortest,
+            needs: select(vec![union]),
         }
     }
 
@@ -100,7 +153,7 @@ impl Screen {
 /// The sets worth testing, most selective (fewest members) first.
 fn select(mut needs: Vec<ByteSet>) -> Vec<ByteSet> {
     needs.retain(|s| common_members(s) <= MAX_COMMON_MEMBERS && !s.is_empty());
-    needs.sort_by_key(|s| (common_members(s), *s));
+    needs.sort_by_key(|s| (weight(s), *s));
     needs.dedup();
     needs.truncate(MAX_NEEDS);
     needs
@@ -135,7 +188,7 @@ fn required_sets(node: &Node) -> Vec<ByteSet> {
             let mut union = ByteSet::empty();
             for branch in branches {
                 let sets = required_sets(branch);
-                match sets.iter().min_by_key(|s| common_members(s)) {
+                match sets.iter().min_by_key(|s| weight(s)) {
                     Some(s) => union.union(s),
                     None => return Vec::new(),
                 }
@@ -175,6 +228,16 @@ mod tests {
         assert_eq!(screen(".{3}").needs(), 0);
         assert!(screen("^$").is_trivial());
         assert!(admits(&screen("(a)\\1"), "a"));
+    }
+
+    #[test]
+    fn phrase_lists_need_their_rarest_bytes() {
+        let s = Screen::for_phrases(&["/etc/passwd", "bin/sh"], true);
+        assert_eq!(s.min_len(), 6);
+        assert!(admits(&s, "cat /ETC/PASSWD"));
+        assert!(!admits(&s, "etc passwd binsh"));
+        assert!(Screen::for_phrases(&[""], true).is_trivial());
+        assert!(Screen::for_phrases::<&str>(&[], true).is_trivial());
     }
 
     #[test]
