@@ -6,7 +6,7 @@
 //! With `capture`, `TX:0` receives the whole match and `TX:1`..`TX:9` the groups.
 //! `@rxGlobal` is accepted as `@rx` (CRS does not use it).
 
-use super::{CaptureSink, CompileContext, Operator, OperatorError};
+use super::{CaptureSink, CompileContext, Operator, OperatorError, capture_whole};
 use crate::regex::{Pattern, Screen};
 
 #[derive(Debug)]
@@ -31,6 +31,14 @@ impl Operator for Rx {
         let Some(sink) = capture.filter(|_| matched) else {
             return Ok(matched);
         };
+        if self.0.group_count() == 0 {
+            // Only TX:0, the whole match: a plain search finds it more cheaply.
+            let Some(span) = self.0.find(input).map_err(limit)? else {
+                return Ok(false);
+            };
+            capture_whole(Some(sink), &input[span]);
+            return Ok(true);
+        }
         let Some(caps) = self.0.captures(input).map_err(limit)? else {
             return Ok(false);
         };

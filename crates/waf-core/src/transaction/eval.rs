@@ -532,8 +532,15 @@ impl Transaction {
             self.vars.matched_var.extend_from_slice(&value);
             self.vars.matched_vars.push((name, value));
             if let Some(captures) = captures {
-                for (i, c) in captures.into_iter().enumerate() {
-                    self.vars.tx.insert(i.to_string(), c);
+                // TX:0 to TX:9; the sink never holds more than ten.
+                const KEYS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+                for (key, c) in KEYS.iter().zip(captures) {
+                    match self.vars.tx.get_mut(*key) {
+                        Some(slot) => *slot = c,
+                        None => {
+                            self.vars.tx.insert((*key).to_owned(), c);
+                        }
+                    }
                 }
             }
             for action in &rule.actions {
