@@ -63,4 +63,4 @@ pub mod sqli;
 pub mod xss;
 
 pub use sqli::{Fingerprint, detect_sqli};
-pub use xss::detect_xss;
+pub use xss::{XSS_NEEDS_ONE_OF, detect_xss};

@@ -15,7 +15,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 
-use waf_libinjection::{detect_sqli, detect_xss};
+use waf_libinjection::{XSS_NEEDS_ONE_OF, detect_sqli, detect_xss};
 
 const ORACLE: &str = r#"
 import ctypes, sys, libinjection
@@ -766,6 +766,12 @@ fn agrees_with_c_libinjection() {
         }
         let x = detect_xss(input);
         xss_ok += usize::from(x == c_x);
+        if c_x && !input.iter().any(|b| XSS_NEEDS_ONE_OF.contains(b)) {
+            diffs.push(format!(
+                "xss {:?}: C reports XSS without any of XSS_NEEDS_ONE_OF",
+                String::from_utf8_lossy(input)
+            ));
+        }
         if x != c_x {
             diffs.push(format!(
                 "xss {:?}: C {c_x}, ours {x}",

@@ -6,12 +6,15 @@
 //! ```
 
 use super::{CaptureSink, CompileContext, Operator, OperatorError, capture_whole};
+use crate::byteset::ByteSet;
+use crate::regex::Screen;
 
 #[derive(Debug)]
-struct DetectXss;
+struct DetectXss(Screen);
 
 pub fn compile(_: &str, _: &mut CompileContext<'_>) -> Result<Box<dyn Operator>, String> {
-    Ok(Box::new(DetectXss))
+    let needs = ByteSet::of(waf_libinjection::XSS_NEEDS_ONE_OF);
+    Ok(Box::new(DetectXss(Screen::needing(1, vec![needs]))))
 }
 
 impl Operator for DetectXss {
@@ -25,6 +28,10 @@ impl Operator for DetectXss {
             capture_whole(capture, input);
         }
         Ok(found)
+    }
+
+    fn screen(&self) -> Option<&Screen> {
+        Some(&self.0)
     }
 }
 

@@ -73,6 +73,15 @@ impl Screen {
         }
     }
 
+    /// A screen from known facts: matches are at least `min_len` bytes long and touch
+    /// each of `needs` (for operators whose conditions are not read off a pattern).
+    pub fn needing(min_len: usize, needs: Vec<ByteSet>) -> Screen {
+        Screen {
+            min_len,
+            needs: select(needs),
+        }
+    }
+
     /// The screen of a phrase list (`@pm`): a match contains one of the phrases, so it
     /// is at least as long as the shortest and holds, for some phrase, that phrase's
     /// rarest byte. `caseless` phrases match in either ASCII case.

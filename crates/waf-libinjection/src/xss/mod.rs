@@ -25,6 +25,13 @@ pub mod names;
 use html5::{Html5TokenKind as H, Html5Tokenizer, Start};
 use names::AttrClass;
 
+/// Every input [`detect_xss`] reports holds one of these bytes. Each finding needs a tag
+/// (`<`: a dangerous tag, a comment, a doctype) or an attribute value after a named
+/// attribute (`=`); starting inside an attribute value only makes the first token a value,
+/// which has no attribute name before it. Engines use this to skip the detector on values
+/// that hold neither; the differential test checks it against the C library.
+pub const XSS_NEEDS_ONE_OF: &[u8] = b"<=";
+
 /// Is `input` cross-site scripting? Agrees with libinjection's `libinjection_xss`.
 pub fn detect_xss(input: &[u8]) -> bool {
     [
@@ -93,6 +100,23 @@ fn is_dangerous_comment(text: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn findings_need_a_tag_or_an_attribute_value() {
+        // Every start context, quotes, event handlers and URL schemes, but no `<` or `=`.
+        let alphabet = b"'\"` />!-:;()&#x0onerrorjavascript:alert\t\n\x0c";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200_000 {
+            let mut input = Vec::new();
+            for _ in 0..(state % 24) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                input.push(alphabet[(state % alphabet.len() as u64) as usize]);
+            }
+            assert!(!detect_xss(&input), "{:?}", String::from_utf8_lossy(&input));
+        }
+    }
 
     #[test]
     fn classic_payloads_and_benign_html() {
