@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use super::{Pairs, Transaction};
+use super::Transaction;
 use crate::rule::Selector;
 use crate::variables::Var;
 
@@ -22,15 +22,12 @@ pub(crate) struct Value<'a> {
 
 impl Value<'_> {
     /// `ARGS:id`, `REQUEST_URI`: the name ModSecurity logs and puts in `MATCHED_VAR_NAME`.
-    pub fn full_name(&self) -> Vec<u8> {
-        let var = self.var.name().as_bytes();
-        let mut name = Vec::with_capacity(var.len() + 1 + self.key.len());
-        name.extend_from_slice(var);
+    pub fn write_full_name(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.var.name().as_bytes());
         if !self.key.is_empty() {
-            name.push(b':');
-            name.extend_from_slice(&self.key);
+            out.push(b':');
+            out.extend_from_slice(&self.key);
         }
-        name
     }
 }
 
@@ -54,7 +51,7 @@ fn flag(b: bool) -> Cow<'static, [u8]> {
 fn pairs<'a>(
     out: &mut Values<'a>,
     var: Var,
-    list: &'a Pairs,
+    list: &'a [(Vec<u8>, Vec<u8>)],
     selector: &Selector,
     names_only: bool,
 ) {
@@ -358,8 +355,10 @@ impl Transaction {
             }
             Var::MatchedVar => scalar(out, Cow::Borrowed(&self.vars.matched_var)),
             Var::MatchedVarName => scalar(out, Cow::Borrowed(&self.vars.matched_var_name)),
-            Var::MatchedVars => pairs(out, var, &self.vars.matched_vars, selector, false),
-            Var::MatchedVarsNames => pairs(out, var, &self.vars.matched_vars, selector, true),
+            Var::MatchedVars => pairs(out, var, self.vars.matched_vars.as_slice(), selector, false),
+            Var::MatchedVarsNames => {
+                pairs(out, var, self.vars.matched_vars.as_slice(), selector, true)
+            }
             Var::Rule => {
                 let Some(current) = &self.vars.current_rule else {
                     return;

@@ -274,19 +274,68 @@ impl TransformCache {
     }
 }
 
-/// One matching value: its name, its (transformed) value, and what `capture` took.
+/// One matching value: where its name and (transformed) value are in
+/// [`LinkOutcome::bytes`], and what `capture` took.
+#[derive(Debug)]
 struct ValueMatch {
-    name: Vec<u8>,
-    value: Vec<u8>,
+    name: std::ops::Range<usize>,
+    value: std::ops::Range<usize>,
     captures: Option<Vec<Vec<u8>>>,
 }
 
-/// What one rule link found.
-#[derive(Default)]
-struct LinkOutcome {
+/// What one rule link found. One is kept per transaction and reused from link to link,
+/// so that recording matches does not allocate once its buffers have grown.
+#[derive(Debug, Default)]
+pub(crate) struct LinkOutcome {
     /// Each matching value, in order.
     matched: Vec<ValueMatch>,
+    /// Names and values of the matches, back to back.
+    bytes: Vec<u8>,
     errors: Vec<String>,
+}
+
+impl LinkOutcome {
+    fn clear(&mut self) {
+        self.matched.clear();
+        self.bytes.clear();
+        self.errors.clear();
+    }
+
+    fn push(&mut self, v: &Value<'_>, value: &[u8], captures: Option<Vec<Vec<u8>>>) {
+        let start = self.bytes.len();
+        v.write_full_name(&mut self.bytes);
+        let middle = self.bytes.len();
+        self.bytes.extend_from_slice(value);
+        self.matched.push(ValueMatch {
+            name: start..middle,
+            value: middle..self.bytes.len(),
+            captures,
+        });
+    }
+}
+
+/// Room for any `i64` in decimal.
+fn itoa_buffer() -> [u8; 20] {
+    [0; 20]
+}
+
+/// `n` in decimal, written into `buf` (no allocation).
+fn format_int(buf: &mut [u8; 20], n: i64) -> &[u8] {
+    let mut i = buf.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
 }
 
 /// A collection key as stored: lower-cased, invalid UTF-8 replaced. Borrowed when the
@@ -399,8 +448,13 @@ impl Transaction {
     }
 
     /// Evaluates one link of a rule against its values.
-    fn match_link(&self, rule: &Rule, top: &Rule, cache: &mut TransformCache) -> LinkOutcome {
-        let mut outcome = LinkOutcome::default();
+    fn match_link(
+        &self,
+        rule: &Rule,
+        top: &Rule,
+        cache: &mut TransformCache,
+        outcome: &mut LinkOutcome,
+    ) {
         // Most links over request data cannot match ordinary traffic: when no stored
         // value of any target holds the bytes the operator needs, skip collecting,
         // transforming and testing them one by one.
@@ -411,7 +465,7 @@ impl Transaction {
                 .iter()
                 .any(|t| cache.any_value_admitted(self, t.var, screen))
         {
-            return outcome;
+            return;
         }
         let runtime = if self.overrides.removed_targets.is_empty() {
             Vec::new()
@@ -489,11 +543,7 @@ impl Transaction {
                     Ok(true) => {
                         let captures =
                             (rule.capture && !sink.is_empty()).then(|| std::mem::take(&mut sink));
-                        outcome.matched.push(ValueMatch {
-                            name: v.full_name(),
-                            value: value.to_vec(),
-                            captures,
-                        });
+                        outcome.push(v, value, captures);
                         break;
                     }
                     Ok(false) => {}
@@ -504,7 +554,6 @@ impl Transaction {
                 }
             }
         }
-        outcome
     }
 
     /// Evaluates one link. For each matching value, in order, records `MATCHED_VAR*` and
@@ -512,26 +561,22 @@ impl Transaction {
     /// ModSecurity does (CRS counts repeated parameters this way, rule 921170).
     fn evaluate_link(&mut self, rule: &Rule, top: &Rule) -> bool {
         let mut cache = std::mem::take(&mut self.cache);
-        let outcome = self.match_link(rule, top, &mut cache);
+        let mut outcome = std::mem::take(&mut self.outcome);
+        outcome.clear();
+        self.match_link(rule, top, &mut cache, &mut outcome);
         self.cache = cache;
-        self.engine_errors.extend(outcome.errors);
-        if outcome.matched.is_empty() {
-            return false;
-        }
-        for ValueMatch {
-            name,
-            value,
-            captures,
-        } in outcome.matched
-        {
-            // Reuse the buffers of MATCHED_VAR(_NAME): one copy into them, the originals
-            // move into MATCHED_VARS.
+        self.engine_errors.append(&mut outcome.errors);
+        let matched = !outcome.matched.is_empty();
+        for m in outcome.matched.iter_mut() {
+            let name = &outcome.bytes[m.name.clone()];
+            let value = &outcome.bytes[m.value.clone()];
+            // MATCHED_VAR(_NAME) and MATCHED_VARS keep their buffers from match to match.
             self.vars.matched_var_name.clear();
-            self.vars.matched_var_name.extend_from_slice(&name);
+            self.vars.matched_var_name.extend_from_slice(name);
             self.vars.matched_var.clear();
-            self.vars.matched_var.extend_from_slice(&value);
-            self.vars.matched_vars.push((name, value));
-            if let Some(captures) = captures {
+            self.vars.matched_var.extend_from_slice(value);
+            self.vars.matched_vars.push(name, value);
+            if let Some(captures) = m.captures.take() {
                 // TX:0 to TX:9; the sink never holds more than ten.
                 const KEYS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
                 for (key, c) in KEYS.iter().zip(captures) {
@@ -547,7 +592,8 @@ impl Transaction {
                 self.run_action(action);
             }
         }
-        true
+        self.outcome = outcome;
+        matched
     }
 
     fn evaluate_rule(&mut self, rule: &Rule, phase: u8, index: usize) -> bool {
@@ -652,7 +698,7 @@ impl Transaction {
             } => {
                 let raw_key = self.expand(key);
                 let key = collection_key(&raw_key);
-                let value = self.expand(value).into_owned();
+                let value = self.expand(value);
                 let current = |this: &Self| -> i64 {
                     let existing = match collection {
                         Var::Tx => this.vars.tx.get(&*key),
@@ -666,21 +712,21 @@ impl Transaction {
                     };
                     existing.map_or(0, |v| crate::operators::parse_int(v))
                 };
-                let new_value = match op {
-                    SetOp::Create => Some(b"1".to_vec()),
-                    SetOp::Set => Some(value),
-                    SetOp::Add => Some(
-                        current(self)
-                            .saturating_add(crate::operators::parse_int(&value))
-                            .to_string()
-                            .into_bytes(),
-                    ),
-                    SetOp::Sub => Some(
-                        current(self)
-                            .saturating_sub(crate::operators::parse_int(&value))
-                            .to_string()
-                            .into_bytes(),
-                    ),
+                // The new value, written into the variable's existing buffer when it has
+                // one: CRS mostly updates variables it created (anomaly scores).
+                let mut number = itoa_buffer();
+                let new_value: Option<&[u8]> = match op {
+                    SetOp::Create => Some(b"1"),
+                    SetOp::Set => Some(&value),
+                    SetOp::Add | SetOp::Sub => {
+                        let operand = crate::operators::parse_int(&value);
+                        let n = if *op == SetOp::Add {
+                            current(self).saturating_add(operand)
+                        } else {
+                            current(self).saturating_sub(operand)
+                        };
+                        Some(format_int(&mut number, n))
+                    }
                     SetOp::Delete => None,
                 };
                 match collection {
@@ -691,11 +737,13 @@ impl Transaction {
                             &mut self.vars.env
                         };
                         match new_value {
-                            // CRS mostly updates variables it created: reuse the key.
                             Some(v) => match map.get_mut(&*key) {
-                                Some(slot) => *slot = v,
+                                Some(slot) => {
+                                    slot.clear();
+                                    slot.extend_from_slice(v);
+                                }
                                 None => {
-                                    map.insert(key.into_owned(), v);
+                                    map.insert(key.into_owned(), v.to_vec());
                                 }
                             },
                             None => {
@@ -708,7 +756,7 @@ impl Transaction {
                             match new_value {
                                 Some(v) => {
                                     let expiry = c.values.get(&*key).and_then(|(_, e)| *e);
-                                    c.values.insert(key.into_owned(), (v, expiry));
+                                    c.values.insert(key.into_owned(), (v.to_vec(), expiry));
                                 }
                                 None => {
                                     c.values.remove(&*key);
@@ -900,5 +948,18 @@ impl Transaction {
             redirect,
             log,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_format_like_to_string() {
+        for n in [0, 7, -7, 10, 1234567890, i64::MAX, i64::MIN, -1] {
+            let mut buf = itoa_buffer();
+            assert_eq!(format_int(&mut buf, n), n.to_string().as_bytes());
+        }
     }
 }

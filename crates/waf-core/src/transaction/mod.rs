@@ -139,6 +139,37 @@ pub(crate) enum TargetRemoval {
     Msg(String),
 }
 
+/// `MATCHED_VARS` of the rule being evaluated. Entries are reused from rule to rule, so
+/// that recording a match does not allocate once the buffers have grown; they never hold
+/// more than the values of one rule's targets.
+#[derive(Debug, Default)]
+pub(crate) struct MatchedVars {
+    entries: Vec<(Vec<u8>, Vec<u8>)>,
+    len: usize,
+}
+
+impl MatchedVars {
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    pub fn push(&mut self, name: &[u8], value: &[u8]) {
+        if self.len == self.entries.len() {
+            self.entries.push((Vec::new(), Vec::new()));
+        }
+        let (n, v) = &mut self.entries[self.len];
+        n.clear();
+        n.extend_from_slice(name);
+        v.clear();
+        v.extend_from_slice(value);
+        self.len += 1;
+    }
+
+    pub fn as_slice(&self) -> &[(Vec<u8>, Vec<u8>)] {
+        &self.entries[..self.len]
+    }
+}
+
 /// Variables the rules write and the engine's own bookkeeping.
 #[derive(Debug, Default)]
 pub(crate) struct RuntimeVars {
@@ -149,7 +180,7 @@ pub(crate) struct RuntimeVars {
     pub persistent: Vec<PersistentCollection>,
     pub matched_var: Vec<u8>,
     pub matched_var_name: Vec<u8>,
-    pub matched_vars: Pairs,
+    pub matched_vars: MatchedVars,
     pub highest_severity: Option<u8>,
     /// The rule being evaluated, for `RULE.*` and `%{rule.id}`.
     pub current_rule: Option<CurrentRule>,
@@ -193,6 +224,8 @@ pub struct Transaction {
     pub(crate) vars: RuntimeVars,
     pub(crate) overrides: Overrides,
     pub(crate) cache: TransformCache,
+    /// The last link's matches; kept for its buffers (see `eval.rs`).
+    pub(crate) outcome: eval::LinkOutcome,
     pub(crate) allowed: Allowed,
     pub(crate) matches: Vec<RuleMatch>,
     pub(crate) intervention: Option<Intervention>,
@@ -247,6 +280,7 @@ impl Transaction {
             vars: RuntimeVars::default(),
             overrides,
             cache: TransformCache::default(),
+            outcome: eval::LinkOutcome::default(),
             allowed: Allowed::No,
             matches: Vec::new(),
             intervention: None,
