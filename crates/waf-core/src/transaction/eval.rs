@@ -30,9 +30,10 @@
 //! through its transformations as [`Rule::raw_screen`]. Before collecting anything, the
 //! link is tested against per-variable summaries (every byte of every stored value of a
 //! variable, and the longest length); if no target variable can pass, the link does not
-//! match. Otherwise each raw value is tested before it is transformed, and each
-//! transformed value before the operator runs. Summaries live in the same cache and
-//! are emptied with it.
+//! match. Otherwise each raw value is tested before it is transformed. (Testing the
+//! transformed value too was measured to cost more than it saved: the regex engine's own
+//! literal prefilters reject such values about as fast.) Summaries live in the same cache
+//! and are emptied with it.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -62,16 +63,8 @@ pub const CACHE_MIN_LEN: usize = 256;
 /// Values shorter than this are summarised afresh rather than looked up.
 const RAW_BYTES_MIN_LEN: usize = 8;
 
-/// The interned id standing for "no transformations" in cache keys.
-const NO_TRANSFORMATIONS: u32 = u32::MAX;
-
-#[derive(Debug, Clone)]
-struct Cached {
-    /// `None` when the transformations left the value as it was.
-    output: Option<Arc<[u8]>>,
-    /// The bytes of the output, computed the first time a screened operator asks.
-    present: Option<ByteSet>,
-}
+/// A cached result; `None` when the transformations left the value as it was.
+type Cached = Option<Arc<[u8]>>;
 
 /// A value that cannot change while the cache holds it: the address and length of a
 /// buffer owned by the request or response data. Such buffers are neither freed nor
@@ -115,24 +108,10 @@ impl std::ops::Deref for Transformed<'_> {
 
 impl<'v> Transformed<'v> {
     fn from_cache(value: &'v [u8], cached: &Cached) -> Self {
-        match &cached.output {
+        match cached {
             Some(out) => Transformed::Shared(Arc::clone(out)),
             None => Transformed::Borrowed(value),
         }
-    }
-}
-
-/// A value ready for the operator: transformed, and with its byte summary when the
-/// operator has a screen.
-pub(crate) struct Prepared<'v> {
-    value: Transformed<'v>,
-    present: Option<ByteSet>,
-}
-
-impl<'v> Prepared<'v> {
-    fn fresh(value: Transformed<'v>, want_presence: bool) -> Self {
-        let present = want_presence.then(|| ByteSet::of(&value));
-        Prepared { value, present }
     }
 }
 
@@ -191,58 +170,35 @@ impl TransformCache {
         let size = 64 + output.as_ref().map_or(0, |o| o.len());
         if self.bytes + size <= CACHE_BYTE_LIMIT {
             self.bytes += size;
-            let present = None;
-            self.entries.insert(key, Cached { output, present });
+            self.entries.insert(key, output);
         }
     }
 
-    /// The value after all of `rule`'s transformations, with its byte summary if
-    /// `want_presence`. `stable` says whether `value` borrows from request or response
-    /// data (see [`ValueId`]); others are computed afresh every time.
-    fn prepare<'v>(
-        &mut self,
-        rule: &Rule,
-        value: &'v [u8],
-        stable: bool,
-        want_presence: bool,
-    ) -> Prepared<'v> {
+    /// The value after all of `rule`'s transformations. `stable` says whether `value`
+    /// borrows from request or response data (see [`ValueId`]); others are not cached.
+    fn transform<'v>(&mut self, rule: &Rule, value: &'v [u8], stable: bool) -> Transformed<'v> {
         let n = rule.transformations.len();
+        let mut current = Transformed::Borrowed(value);
+        if n == 0 {
+            return current;
+        }
+        // Short values are cheaper to transform again than to look up: the cache pays
+        // off for long ones (bodies, large parameters) that many rules transform alike.
         if !stable || value.len() < CACHE_MIN_LEN {
-            let mut current = Transformed::Borrowed(value);
             for t in &rule.transformations {
                 if let Some(out) = t.apply(&current) {
                     current = Transformed::Owned(out);
                 }
             }
-            let present = want_presence.then(|| ByteSet::of(&current));
-            return Prepared {
-                value: current,
-                present,
-            };
+            return current;
         }
         let id = ValueId {
             addr: value.as_ptr() as usize,
             len: value.len(),
         };
-        let full = rule
-            .transformation_prefixes
-            .last()
-            .copied()
-            .unwrap_or(NO_TRANSFORMATIONS);
-        if let Some(hit) = self.entries.get_mut(&(id, full)) {
-            let current = Transformed::from_cache(value, hit);
-            if want_presence && hit.present.is_none() {
-                hit.present = Some(ByteSet::of(&current));
-            }
-            return Prepared {
-                value: current,
-                present: hit.present,
-            };
-        }
         // Start from the longest prefix of the chain already known for this value.
-        let mut current = Transformed::Borrowed(value);
         let mut start = 0;
-        for k in (1..n).rev() {
+        for k in (1..=n).rev() {
             if let Some(hit) = self.entries.get(&(id, rule.transformation_prefixes[k - 1])) {
                 current = Transformed::from_cache(value, hit);
                 start = k;
@@ -260,17 +216,7 @@ impl TransformCache {
             };
             self.put((id, rule.transformation_prefixes[k]), output);
         }
-        if n == 0 {
-            self.put((id, NO_TRANSFORMATIONS), None);
-        }
-        let present = want_presence.then(|| ByteSet::of(&current));
-        if let Some(entry) = self.entries.get_mut(&(id, full)) {
-            entry.present = present;
-        }
-        Prepared {
-            value: current,
-            present,
-        }
+        current
     }
 }
 
@@ -407,23 +353,15 @@ impl Transaction {
         Cow::Owned(out)
     }
 
-    /// Tests one value. `present` is the value's byte summary when the operator has a
-    /// screen; a value the screen rejects is not handed to the operator at all.
+    /// Tests one value.
     fn evaluate_operator(
         &self,
         op: &CompiledOperator,
         input: &[u8],
-        present: Option<&ByteSet>,
         capture: Option<&mut Vec<Vec<u8>>>,
     ) -> Result<bool, OperatorError> {
         let result = match &op.implementation {
-            OperatorImpl::Ready(o) => {
-                let screened_out = match (o.screen(), present) {
-                    (Some(screen), Some(present)) => !screen.admits(input.len(), present),
-                    _ => false,
-                };
-                !screened_out && o.evaluate(input, capture)?
-            }
+            OperatorImpl::Ready(o) => o.evaluate(input, capture)?,
             OperatorImpl::Deferred { compile, argument } => {
                 let expanded = self.expand(argument);
                 let text = String::from_utf8_lossy(&expanded);
@@ -508,9 +446,7 @@ impl Transaction {
             }
         }
         let mut sink = Vec::new();
-        let want_presence = matches!(&rule.operator.implementation,
-            OperatorImpl::Ready(o) if o.screen().is_some());
-        let mut candidates: SmallVec<[Prepared<'_>; 2]> = SmallVec::new();
+        let mut candidates: SmallVec<[Transformed<'_>; 2]> = SmallVec::new();
         for v in &values {
             candidates.clear();
             let stable = matches!(v.value, Cow::Borrowed(_)) && v.var.is_request_data();
@@ -521,25 +457,19 @@ impl Transaction {
             }
             if rule.multi_match {
                 // Every stage of the chain is tested: the raw value and each transformed one.
-                let raw = Transformed::Borrowed(&v.value);
-                candidates.push(Prepared::fresh(raw, want_presence));
+                candidates.push(Transformed::Borrowed(&v.value));
                 for t in &rule.transformations {
-                    if let Some(next) = candidates.last().and_then(|c| t.apply(&c.value)) {
-                        candidates.push(Prepared::fresh(Transformed::Owned(next), want_presence));
+                    if let Some(next) = candidates.last().and_then(|c| t.apply(c)) {
+                        candidates.push(Transformed::Owned(next));
                     }
                 }
             } else {
-                candidates.push(cache.prepare(rule, &v.value, stable, want_presence));
+                candidates.push(cache.transform(rule, &v.value, stable));
             }
             for candidate in &candidates {
                 let capture = rule.capture.then_some(&mut sink);
-                let value: &[u8] = &candidate.value;
-                match self.evaluate_operator(
-                    &rule.operator,
-                    value,
-                    candidate.present.as_ref(),
-                    capture,
-                ) {
+                let value: &[u8] = candidate;
+                match self.evaluate_operator(&rule.operator, value, capture) {
                     Ok(true) => {
                         let captures =
                             (rule.capture && !sink.is_empty()).then(|| std::mem::take(&mut sink));
