@@ -47,23 +47,20 @@ impl ByteSet {
         s
     }
 
-    /// The bytes that occur in `bytes`. One pass, with the bits kept in registers
-    /// (a read-modify-write of memory per byte would be several times slower).
+    /// The bytes that occur in `bytes`. One pass with the four words in registers and no
+    /// branch per byte: a read-modify-write of memory per byte, or 128-bit shifts (which
+    /// wasm lacks), were measured slower (`benches/wasm/run.sh`).
     pub fn of(bytes: &[u8]) -> Self {
-        let (mut low, mut high) = (0u128, 0u128);
+        let (mut w0, mut w1, mut w2, mut w3) = (0u64, 0u64, 0u64, 0u64);
         for &b in bytes {
-            if b < 128 {
-                low |= 1u128 << b;
-            } else {
-                high |= 1u128 << (b - 128);
-            }
+            let bit = 1u64 << (b & 63);
+            let word = b >> 6;
+            w0 |= bit & u64::from(word == 0).wrapping_neg();
+            w1 |= bit & u64::from(word == 1).wrapping_neg();
+            w2 |= bit & u64::from(word == 2).wrapping_neg();
+            w3 |= bit & u64::from(word == 3).wrapping_neg();
         }
-        ByteSet([
-            low as u64,
-            (low >> 64) as u64,
-            high as u64,
-            (high >> 64) as u64,
-        ])
+        ByteSet([w0, w1, w2, w3])
     }
 
     pub fn insert(&mut self, b: u8) {
