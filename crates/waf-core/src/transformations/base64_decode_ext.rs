@@ -16,7 +16,6 @@
 //! ```
 
 use super::Provenance;
-
 use super::base64_decode::{Sextets, std_value};
 
 #[inline]

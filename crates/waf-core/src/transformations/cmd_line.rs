@@ -61,11 +61,7 @@ pub const PROVENANCE: Provenance = Provenance::Traced {
 };
 
 fn origins(out: u8) -> ByteSet {
-    if out == b' ' {
-        ByteSet::of(b" \t\r\n,;")
-    } else {
-        ByteSet::single(out).case_folded()
-    }
+    super::replaced(out, b' ', b"\t\r\n,;").case_folded()
 }
 
 #[cfg(test)]

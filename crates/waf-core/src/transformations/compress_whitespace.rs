@@ -9,9 +9,7 @@
 //! ```
 
 use super::Provenance;
-
 use super::util::is_c_space;
-use crate::byteset::ByteSet;
 
 /// Compresses runs; `None` when no run needs it (no white space other than
 /// single spaces).
@@ -39,18 +37,10 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// A space may come from any white space.
-pub const PROVENANCE: Provenance = Provenance::Traced {
-    origins,
-    lengthens: false,
+pub const PROVENANCE: Provenance = Provenance::Replaces {
+    byte: b' ',
+    from: b"\t\n\x0b\x0c\r",
 };
-
-fn origins(out: u8) -> ByteSet {
-    if out == b' ' {
-        ByteSet::of(b" \t\n\x0b\x0c\r")
-    } else {
-        ByteSet::single(out)
-    }
-}
 
 #[cfg(test)]
 mod tests {

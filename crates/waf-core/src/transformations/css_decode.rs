@@ -18,7 +18,6 @@
 //! ```
 
 use super::Provenance;
-
 use super::util::{full_width_adjust, hex_val, is_c_space};
 
 /// Decodes escapes; `None` when the value has no backslash.

@@ -12,7 +12,6 @@
 //! ```
 
 use super::Provenance;
-
 use super::util::hex_pair;
 
 /// Decodes escapes; `None` when the value has no backslash.

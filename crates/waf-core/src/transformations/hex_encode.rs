@@ -5,7 +5,6 @@
 //! ```
 
 use super::Provenance;
-
 use super::util::push_hex_byte;
 
 /// `"Az\0"` → `"417a00"`; the empty value stays empty (`None`).

@@ -18,7 +18,6 @@
 //! ```
 
 use super::Provenance;
-
 use super::util::hex_val;
 
 /// Parses ASCII digits like C `strtol` (saturating at `i64::MAX`) and keeps

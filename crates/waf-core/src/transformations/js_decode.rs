@@ -16,7 +16,6 @@
 //! ```
 
 use super::Provenance;
-
 use super::util::{full_width_adjust, hex_pair, is_hex};
 
 const fn is_octal(b: u8) -> bool {

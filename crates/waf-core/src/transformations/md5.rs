@@ -7,7 +7,6 @@
 //! ```
 
 use super::Provenance;
-
 use ::md5::{Digest, Md5};
 
 /// The raw 16-byte MD5 digest of the value.

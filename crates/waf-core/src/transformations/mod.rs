@@ -127,12 +127,25 @@ pub enum Provenance {
     /// Every output byte occurs in the input, or was decoded from a sequence starting
     /// with `escape`. The output is never longer than the input.
     Escaped { escape: u8 },
+    /// Every output byte occurs in the input, except that `byte` may also stand for any
+    /// of `from` (white space compressed to a space, `\` rewritten as `/`). The output
+    /// is never longer than the input.
+    Replaces { byte: u8, from: &'static [u8] },
     /// For every output byte `b`, the input holds a byte of `origins(b)`.
     Traced {
         origins: fn(u8) -> ByteSet,
         /// Whether the output can be longer than the input.
         lengthens: bool,
     },
+}
+
+/// The input bytes that can produce `out` when `byte` may stand for any of `from`.
+pub(crate) fn replaced(out: u8, byte: u8, from: &[u8]) -> ByteSet {
+    let mut set = ByteSet::single(out);
+    if out == byte {
+        set.union(&ByteSet::of(from));
+    }
+    set
 }
 
 impl Provenance {
@@ -172,6 +185,7 @@ impl Provenance {
         match self {
             Provenance::Unrelated => None,
             Provenance::Escaped { escape } => Some(ByteSet::of(&[out, *escape])),
+            Provenance::Replaces { byte, from } => Some(replaced(out, *byte, from)),
             Provenance::Traced { origins, .. } => Some(origins(out)),
         }
     }
@@ -190,7 +204,7 @@ impl Provenance {
     pub fn lengthens(&self) -> bool {
         match self {
             Provenance::Unrelated => true,
-            Provenance::Escaped { .. } => false,
+            Provenance::Escaped { .. } | Provenance::Replaces { .. } => false,
             Provenance::Traced { lengthens, .. } => *lengthens,
         }
     }

@@ -8,9 +8,7 @@
 //! ```
 
 use super::Provenance;
-
 use super::normalise_path::normalise;
-use crate::byteset::ByteSet;
 
 /// Normalises with `/` and `\` as separators.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
@@ -18,18 +16,10 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// A `/` may come from a `\\`.
-pub const PROVENANCE: Provenance = Provenance::Traced {
-    origins,
-    lengthens: false,
+pub const PROVENANCE: Provenance = Provenance::Replaces {
+    byte: b'/',
+    from: b"\\",
 };
-
-fn origins(out: u8) -> ByteSet {
-    if out == b'/' {
-        ByteSet::of(b"/\\")
-    } else {
-        ByteSet::single(out)
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -21,7 +21,6 @@
 //! ```
 
 use super::Provenance;
-use crate::byteset::ByteSet;
 
 /// Removes comments; `None` when the value has none of `/* <!-- -- #`.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
@@ -65,18 +64,10 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
 
 /// Output bytes are input bytes, except the space that stands for a comment left
 /// open, which starts with `/` or `<`.
-pub const PROVENANCE: Provenance = Provenance::Traced {
-    origins,
-    lengthens: false,
+pub const PROVENANCE: Provenance = Provenance::Replaces {
+    byte: b' ',
+    from: b"/<",
 };
-
-fn origins(out: u8) -> ByteSet {
-    if out == b' ' {
-        ByteSet::of(b" /<")
-    } else {
-        ByteSet::single(out)
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,6 @@
 //! ```
 
 use super::Provenance;
-
 use super::util::is_c_space;
 
 #[inline]

@@ -9,7 +9,6 @@
 //! ```
 
 use super::Provenance;
-use crate::byteset::ByteSet;
 
 /// Replaces comments; `None` when the value has no `/*`.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
@@ -43,18 +42,10 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// A space may stand for a comment, which starts with `/`.
-pub const PROVENANCE: Provenance = Provenance::Traced {
-    origins,
-    lengthens: false,
+pub const PROVENANCE: Provenance = Provenance::Replaces {
+    byte: b' ',
+    from: b"/",
 };
-
-fn origins(out: u8) -> ByteSet {
-    if out == b' ' {
-        ByteSet::of(b" /")
-    } else {
-        ByteSet::single(out)
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,6 @@
 //! ```
 
 use super::Provenance;
-use crate::byteset::ByteSet;
 
 /// Turns NUL bytes into spaces; `None` when there are none.
 pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
@@ -21,18 +20,10 @@ pub fn transform(input: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// A space may come from a NUL.
-pub const PROVENANCE: Provenance = Provenance::Traced {
-    origins,
-    lengthens: false,
+pub const PROVENANCE: Provenance = Provenance::Replaces {
+    byte: b' ',
+    from: b"\0",
 };
-
-fn origins(out: u8) -> ByteSet {
-    if out == b' ' {
-        ByteSet::of(b" \0")
-    } else {
-        ByteSet::single(out)
-    }
-}
 
 #[cfg(test)]
 mod tests {

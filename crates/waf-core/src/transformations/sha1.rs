@@ -7,7 +7,6 @@
 //! ```
 
 use super::Provenance;
-
 use ::sha1::{Digest, Sha1};
 
 /// The raw 20-byte SHA-1 digest of the value.

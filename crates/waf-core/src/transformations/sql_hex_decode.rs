@@ -16,7 +16,6 @@
 //! ```
 
 use super::Provenance;
-
 use super::util::{hex_pair, is_hex};
 
 /// Decodes every `0x…` literal; `None` when there is no `0x`/`0X` followed by

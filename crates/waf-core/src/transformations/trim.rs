@@ -8,7 +8,6 @@
 //! ```
 
 use super::Provenance;
-
 use super::util::is_c_space;
 
 /// The value without leading white space.

@@ -6,7 +6,6 @@
 //! ```
 
 use super::Provenance;
-
 use super::trim::trim_start;
 
 /// Trims the start; `None` when it has no white space.

@@ -6,7 +6,6 @@
 //! ```
 
 use super::Provenance;
-
 use super::trim::trim_end;
 
 /// Trims the end; `None` when it has no white space.

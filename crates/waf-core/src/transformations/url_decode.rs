@@ -11,7 +11,6 @@
 //! ```
 
 use super::Provenance;
-
 use super::util::hex_pair;
 
 /// Decodes `%XX` and `+`; `None` when the value has neither `%` nor `+`.

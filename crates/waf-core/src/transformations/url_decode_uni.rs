@@ -15,7 +15,6 @@
 //! ```
 
 use super::Provenance;
-
 use super::util::{full_width_adjust, hex_pair, hex_val};
 
 /// Decodes `%XX`, `%uXXXX` and `+`; `None` when the value has no `%` or `+`.

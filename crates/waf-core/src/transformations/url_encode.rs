@@ -8,7 +8,6 @@
 //! ```
 
 use super::Provenance;
-
 use super::util::push_hex_byte;
 
 const fn is_kept(b: u8) -> bool {

@@ -24,7 +24,6 @@
 //! ```
 
 use super::Provenance;
-
 use super::util::HEX_LOWER;
 use crate::byteset::ByteSet;
 
