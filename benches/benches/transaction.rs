@@ -16,7 +16,7 @@ fn crs_v4(c: &mut Criterion) {
         return;
     }
     let rules = load_rules(&base_config(), Some(&crs), "", &[]).expect("CRS v4 compiles");
-    let benign = "/catalog/shoes/running?size=42&color=blue&sort=price_asc";
+    let benign = benches::BENIGN_URI;
     let sqli = "/catalog/shoes/running?size=42&id=1%27%20OR%20%271%27%3D%271";
     assert_eq!(
         browser_get(&rules, benign),

@@ -16,7 +16,7 @@ fn main() {
         .unwrap_or(2000);
     let uri = std::env::args()
         .nth(2)
-        .unwrap_or_else(|| "/catalog/shoes/running?size=42&color=blue&sort=price_asc".into());
+        .unwrap_or_else(|| benches::BENIGN_URI.into());
     let start = std::time::Instant::now();
     run(&rules, count, &uri);
     let per = start.elapsed() / count.max(1) as u32;

@@ -9,27 +9,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use waf_core::{RuleSet, Transaction, TransactionOptions};
-use waf_seclang::{FsLoader, MemoryLoader, OverlayLoader};
+use waf_core::RuleSet;
+use waf_seclang::{MemoryLoader, OverlayLoader};
 
-const HEADERS: &[(&str, &str)] = &[
-    ("Host", "shop.example.com"),
-    (
-        "User-Agent",
-        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-    ),
-    (
-        "Accept",
-        "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
-    ),
-    ("Accept-Language", "en-US,en;q=0.9,de;q=0.8"),
-    ("Accept-Encoding", "gzip, deflate, br, zstd"),
-    ("Referer", "https://shop.example.com/catalog?page=2"),
-    ("Cookie", "session=5f2b9c1e8a7d4e3f; theme=dark; consent=1"),
-    ("Sec-Fetch-Dest", "document"),
-    ("Sec-Fetch-Mode", "navigate"),
-    ("Upgrade-Insecure-Requests", "1"),
-];
+// The same request as the criterion benchmark and `transaction_loop`.
+#[path = "../../../benches/browser.rs"]
+mod browser;
 
 fn load(crs: &Path) -> Result<Arc<RuleSet>, String> {
     let setup = ["crs-setup.conf", "crs-setup.conf.example"]
@@ -54,37 +39,8 @@ fn load(crs: &Path) -> Result<Arc<RuleSet>, String> {
     names.extend(rules);
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut loader = OverlayLoader::new(memory);
-    let _ = FsLoader;
     let compiled = RuleSet::load(&mut loader, &names).map_err(|e| e.to_string())?;
     Ok(Arc::new(compiled.rules))
-}
-
-fn browser_get(rules: &Arc<RuleSet>) -> Option<u16> {
-    let mut tx = Transaction::new(Arc::clone(rules), TransactionOptions::default());
-    tx.process_connection("203.0.113.7", 51234, "10.0.0.2", 443)
-        .ok()?;
-    let uri = b"/catalog/shoes/running?size=42&color=blue&sort=price_asc";
-    tx.process_uri(uri, b"GET", b"1.1").ok()?;
-    for (n, v) in HEADERS {
-        tx.add_request_header(n.as_bytes(), v.as_bytes()).ok()?;
-    }
-    let mut verdict = tx.process_request_headers().ok()?;
-    if verdict.is_none() {
-        verdict = tx.process_request_body().ok()?;
-    }
-    if verdict.is_none() {
-        tx.add_response_header(b"Content-Type", b"text/html; charset=utf-8")
-            .ok()?;
-        verdict = tx.process_response_headers(200, b"HTTP/1.1").ok()?;
-    }
-    if verdict.is_none() {
-        tx.append_response_body(b"<html><body>Product list</body></html>")
-            .ok()?;
-        verdict = tx.process_response_body().ok()?;
-    }
-    tx.process_logging().ok()?;
-    std::hint::black_box(tx.audit_record());
-    verdict.map(|i| i.status)
 }
 
 fn main() {
@@ -103,11 +59,11 @@ fn main() {
     };
     // Warm up lazily built regex state, then measure.
     for _ in 0..50 {
-        browser_get(&rules);
+        browser::browser_get(&rules, browser::BENIGN_URI);
     }
     let start = Instant::now();
     for _ in 0..count {
-        std::hint::black_box(browser_get(&rules));
+        std::hint::black_box(browser::browser_get(&rules, browser::BENIGN_URI));
     }
     let per = start.elapsed() / count.max(1);
     println!("{count} transactions, {per:?} each");
