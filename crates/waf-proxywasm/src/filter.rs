@@ -194,6 +194,11 @@ struct Http {
     failure_reported: bool,
 }
 
+/// Reads `len` bytes at `start` of the buffered request or response body.
+fn body_reader(kind: BufferType) -> impl FnOnce(usize, usize) -> Option<Vec<u8>> {
+    move |start, len| hostcalls::get_buffer(kind, start, len).ok().flatten()
+}
+
 fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -365,11 +370,11 @@ impl HttpContext for Http {
         let Some(stream) = self.stream.as_mut() else {
             return Action::Continue;
         };
-        let step = stream.on_request_body(body_size, end_of_stream, |start, len| {
-            hostcalls::get_buffer(BufferType::HttpRequestBody, start, len)
-                .ok()
-                .flatten()
-        });
+        let step = stream.on_request_body(
+            body_size,
+            end_of_stream,
+            body_reader(BufferType::HttpRequestBody),
+        );
         self.apply(step)
     }
 
@@ -404,11 +409,11 @@ impl HttpContext for Http {
         let Some(stream) = self.stream.as_mut() else {
             return Action::Continue;
         };
-        let step = stream.on_response_body(body_size, end_of_stream, |start, len| {
-            hostcalls::get_buffer(BufferType::HttpResponseBody, start, len)
-                .ok()
-                .flatten()
-        });
+        let step = stream.on_response_body(
+            body_size,
+            end_of_stream,
+            body_reader(BufferType::HttpResponseBody),
+        );
         self.apply(step)
     }
 
