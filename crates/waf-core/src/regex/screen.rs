@@ -86,11 +86,13 @@ impl Screen {
     /// is at least as long as the shortest and holds, for some phrase, that phrase's
     /// rarest byte. `caseless` phrases match in either ASCII case.
     pub fn for_phrases<P: AsRef<[u8]>>(phrases: &[P], caseless: bool) -> Screen {
+        let Some(shortest) = phrases.iter().map(|p| p.as_ref().len()).min() else {
+            return Screen::default();
+        };
         let mut union = ByteSet::empty();
-        let mut shortest = usize::MAX;
         for phrase in phrases {
-            let phrase = phrase.as_ref();
             let rarest = phrase
+                .as_ref()
                 .iter()
                 .map(|&b| {
                     let set = ByteSet::single(b);
@@ -102,10 +104,6 @@ impl Screen {
                 // An empty phrase matches everywhere.
                 None => return Screen::default(),
             }
-            shortest = shortest.min(phrase.len());
-        }
-        if shortest == usize::MAX {
-            return Screen::default();
         }
         Screen {
             min_len: shortest,

@@ -260,12 +260,7 @@ impl LinkOutcome {
     }
 }
 
-/// Room for any `i64` in decimal.
-fn itoa_buffer() -> [u8; 20] {
-    [0; 20]
-}
-
-/// `n` in decimal, written into `buf` (no allocation).
+/// `n` in decimal, written into `buf`, which has room for any `i64` (no allocation).
 fn format_int(buf: &mut [u8; 20], n: i64) -> &[u8] {
     let mut i = buf.len();
     let mut rest = n.unsigned_abs();
@@ -644,7 +639,7 @@ impl Transaction {
                 };
                 // The new value, written into the variable's existing buffer when it has
                 // one: CRS mostly updates variables it created (anomaly scores).
-                let mut number = itoa_buffer();
+                let mut number = [0u8; 20];
                 let new_value: Option<&[u8]> = match op {
                     SetOp::Create => Some(b"1"),
                     SetOp::Set => Some(&value),
@@ -888,7 +883,7 @@ mod tests {
     #[test]
     fn integers_format_like_to_string() {
         for n in [0, 7, -7, 10, 1234567890, i64::MAX, i64::MIN, -1] {
-            let mut buf = itoa_buffer();
+            let mut buf = [0u8; 20];
             assert_eq!(format_int(&mut buf, n), n.to_string().as_bytes());
         }
     }
