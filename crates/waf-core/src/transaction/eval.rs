@@ -47,7 +47,7 @@ use super::collect::{Value, Values};
 use super::{Allowed, CurrentRule, TargetRemoval, Transaction};
 use crate::audit::RuleMatch;
 use crate::byteset::ByteSet;
-use crate::operators::{CompileContext, OperatorError};
+use crate::operators::CompileContext;
 use crate::regex::{RegexConfig, Screen};
 use crate::rule::*;
 use crate::variables::Var;
@@ -76,13 +76,18 @@ struct ValueId {
     len: usize,
 }
 
+// `TransformCache::summarised` has a bit per variable.
+const _: () = assert!(Var::COUNT <= 128);
+
 #[derive(Debug, Default)]
 pub(crate) struct TransformCache {
     entries: FxHashMap<(ValueId, u32), Cached>,
     bytes: usize,
     /// Per stored variable (see [`Var::is_stored_data`]), indexed by [`Var::index`]:
-    /// every byte any of its values holds, and the length of its longest value.
-    summaries: Vec<Option<(ByteSet, usize)>>,
+    /// every byte any of its values holds, and the length of its longest value. Only
+    /// entries whose bit is set in `summarised` are current.
+    summaries: Vec<(ByteSet, usize)>,
+    summarised: [u64; 2],
     /// The bytes of each stored value read so far, by [`ValueId`]: many links test the
     /// same header or argument against their screens.
     raw_bytes: FxHashMap<ValueId, ByteSet>,
@@ -119,7 +124,7 @@ impl TransformCache {
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
         self.bytes = 0;
-        self.summaries.clear();
+        self.summarised = [0; 2];
         self.raw_bytes.clear();
     }
 
@@ -141,29 +146,35 @@ impl TransformCache {
 
     /// Whether some value of `var` (any key) may pass `screen`. `var` must be stored
     /// data, whose summary stays valid until the cache is cleared.
+    #[inline]
     fn any_value_admitted(&mut self, tx: &Transaction, var: Var, screen: &Screen) -> bool {
-        if self.summaries.is_empty() {
-            self.summaries.resize(Var::COUNT, None);
+        let i = var.index();
+        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        if self.summarised[word] & bit == 0 {
+            self.summarise(tx, var);
+            self.summarised[word] |= bit;
         }
-        let (present, longest) = match self.summaries[var.index()] {
-            Some(summary) => summary,
-            None => {
-                let mut values = Values::new();
-                tx.collect(var, &Selector::All, &mut values);
-                if var == Var::Xml {
-                    // XML:/* and XML://@* are different values of one variable.
-                    tx.collect(var, &Selector::Key("//@*".into()), &mut values);
-                }
-                let mut present = ByteSet::empty();
-                for v in &values {
-                    present.union(&ByteSet::of(&v.value));
-                }
-                let longest = values.iter().map(|v| v.value.len()).max().unwrap_or(0);
-                self.summaries[var.index()] = Some((present, longest));
-                (present, longest)
-            }
-        };
-        screen.admits(longest, &present)
+        let (present, longest) = &self.summaries[i];
+        screen.admits(*longest, present)
+    }
+
+    #[cold]
+    fn summarise(&mut self, tx: &Transaction, var: Var) {
+        if self.summaries.is_empty() {
+            self.summaries = vec![(ByteSet::empty(), 0); Var::COUNT];
+        }
+        let mut values = Values::new();
+        tx.collect(var, &Selector::All, &mut values);
+        if var == Var::Xml {
+            // XML:/* and XML://@* are different values of one variable.
+            tx.collect(var, &Selector::Key("//@*".into()), &mut values);
+        }
+        let mut present = ByteSet::empty();
+        for v in &values {
+            present.union(&ByteSet::of(&v.value));
+        }
+        let longest = values.iter().map(|v| v.value.len()).max().unwrap_or(0);
+        self.summaries[var.index()] = (present, longest);
     }
 
     fn put(&mut self, key: (ValueId, u32), output: Option<Arc<[u8]>>) {
@@ -220,6 +231,22 @@ impl TransformCache {
     }
 }
 
+/// What rule evaluation works in, taken out of the transaction for the length of a
+/// phase so that rules can read the transaction while it is updated.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    pub(crate) cache: TransformCache,
+    outcome: LinkOutcome,
+}
+
+/// A link's operator, ready to test values (see [`Transaction::link_operator`]).
+enum LinkOperator<'r> {
+    Ready(&'r dyn crate::operators::Operator),
+    Compiled(Box<dyn crate::operators::Operator>),
+    /// The argument is not valid once expanded: no value matches.
+    Invalid,
+}
+
 /// One matching value: where its name and (transformed) value are in
 /// [`LinkOutcome::bytes`], and what `capture` took.
 #[derive(Debug)]
@@ -232,7 +259,7 @@ struct ValueMatch {
 /// What one rule link found. One is kept per transaction and reused from link to link,
 /// so that recording matches does not allocate once its buffers have grown.
 #[derive(Debug, Default)]
-pub(crate) struct LinkOutcome {
+struct LinkOutcome {
     /// Each matching value, in order.
     matched: Vec<ValueMatch>,
     /// Names and values of the matches, back to back.
@@ -348,15 +375,12 @@ impl Transaction {
         Cow::Owned(out)
     }
 
-    /// Tests one value.
-    fn evaluate_operator(
-        &self,
-        op: &CompiledOperator,
-        input: &[u8],
-        capture: Option<&mut Vec<Vec<u8>>>,
-    ) -> Result<bool, OperatorError> {
-        let result = match &op.implementation {
-            OperatorImpl::Ready(o) => o.evaluate(input, capture)?,
+    /// The operator a link tests its values with. An argument with macros is expanded
+    /// and compiled here, once per evaluation of the link: actions, which could change
+    /// what the macros expand to, run only after all values are tested.
+    fn link_operator<'r>(&self, op: &'r CompiledOperator) -> LinkOperator<'r> {
+        match &op.implementation {
+            OperatorImpl::Ready(o) => LinkOperator::Ready(o.as_ref()),
             OperatorImpl::Deferred { compile, argument } => {
                 let expanded = self.expand(argument);
                 let text = String::from_utf8_lossy(&expanded);
@@ -371,34 +395,30 @@ impl Transaction {
                     regex: &regex,
                 };
                 match compile(&text, &mut ctx) {
-                    Ok(o) => o.evaluate(input, capture)?,
+                    Ok(o) => LinkOperator::Compiled(o),
                     // An argument that only became invalid after expansion does not match.
-                    Err(_) => false,
+                    Err(_) => LinkOperator::Invalid,
                 }
             }
-        };
-        Ok(result != op.negated)
+        }
     }
 
     /// Evaluates one link of a rule against its values.
-    fn match_link(
-        &self,
-        rule: &Rule,
-        top: &Rule,
-        cache: &mut TransformCache,
-        outcome: &mut LinkOutcome,
-    ) {
-        // Most links over request data cannot match ordinary traffic: when no stored
-        // value of any target holds the bytes the operator needs, skip collecting,
-        // transforming and testing them one by one.
-        if let Some(screen) = &rule.raw_screen
-            && rule.targets.iter().all(|t| t.var.is_stored_data())
-            && !rule
-                .targets
-                .iter()
-                .any(|t| cache.any_value_admitted(self, t.var, screen))
-        {
-            return;
+    fn match_link(&self, rule: &Rule, top: &Rule, scratch: &mut Scratch) {
+        let Scratch { cache, outcome } = scratch;
+        // Most links over request data cannot match ordinary traffic: a target none of
+        // whose stored values holds the bytes the operator needs is not collected, and
+        // when that holds for every target the link is done.
+        let mut hopeless: u64 = 0;
+        if let Some(screen) = &rule.raw_screen {
+            for (i, t) in rule.targets.iter().enumerate().take(64) {
+                if t.var.is_stored_data() && !cache.any_value_admitted(self, t.var, screen) {
+                    hopeless |= 1 << i;
+                }
+            }
+            if !rule.targets.is_empty() && hopeless.count_ones() as usize == rule.targets.len() {
+                return;
+            }
         }
         let runtime = if self.overrides.removed_targets.is_empty() {
             Vec::new()
@@ -413,7 +433,10 @@ impl Transaction {
                 value: Cow::Borrowed(b""),
             });
         }
-        for target in &rule.targets {
+        for (i, target) in rule.targets.iter().enumerate() {
+            if i < 64 && hopeless & (1 << i) != 0 {
+                continue;
+            }
             let start = values.len();
             self.collect(target.var, &target.selector, &mut values);
             if !rule.exclusions.is_empty() || !runtime.is_empty() {
@@ -442,6 +465,7 @@ impl Transaction {
         }
         let mut sink = Vec::new();
         let mut candidates: SmallVec<[Transformed<'_>; 2]> = SmallVec::new();
+        let mut operator = None;
         for v in &values {
             candidates.clear();
             let stable = matches!(v.value, Cow::Borrowed(_)) && v.var.is_request_data();
@@ -461,10 +485,16 @@ impl Transaction {
             } else {
                 candidates.push(cache.transform(rule, &v.value, stable));
             }
+            let operator = operator.get_or_insert_with(|| self.link_operator(&rule.operator));
             for candidate in &candidates {
                 let capture = rule.capture.then_some(&mut sink);
                 let value: &[u8] = candidate;
-                match self.evaluate_operator(&rule.operator, value, capture) {
+                let found = match operator {
+                    LinkOperator::Ready(o) => o.evaluate(value, capture),
+                    LinkOperator::Compiled(o) => o.evaluate(value, capture),
+                    LinkOperator::Invalid => Ok(false),
+                };
+                match found.map(|f| f != rule.operator.negated) {
                     Ok(true) => {
                         let captures =
                             (rule.capture && !sink.is_empty()).then(|| std::mem::take(&mut sink));
@@ -484,12 +514,10 @@ impl Transaction {
     /// Evaluates one link. For each matching value, in order, records `MATCHED_VAR*` and
     /// captures and runs the link's non-disruptive actions — once per matching value, as
     /// ModSecurity does (CRS counts repeated parameters this way, rule 921170).
-    fn evaluate_link(&mut self, rule: &Rule, top: &Rule) -> bool {
-        let mut cache = std::mem::take(&mut self.cache);
-        let mut outcome = std::mem::take(&mut self.outcome);
-        outcome.clear();
-        self.match_link(rule, top, &mut cache, &mut outcome);
-        self.cache = cache;
+    fn evaluate_link(&mut self, rule: &Rule, top: &Rule, scratch: &mut Scratch) -> bool {
+        scratch.outcome.clear();
+        self.match_link(rule, top, scratch);
+        let outcome = &mut scratch.outcome;
         self.engine_errors.append(&mut outcome.errors);
         let matched = !outcome.matched.is_empty();
         for m in outcome.matched.iter_mut() {
@@ -517,11 +545,16 @@ impl Transaction {
                 self.run_action(action);
             }
         }
-        self.outcome = outcome;
         matched
     }
 
-    fn evaluate_rule(&mut self, rule: &Rule, phase: u8, index: usize) -> bool {
+    fn evaluate_rule(
+        &mut self,
+        rule: &Rule,
+        phase: u8,
+        index: usize,
+        scratch: &mut Scratch,
+    ) -> bool {
         self.vars.current_rule = Some(CurrentRule {
             phase,
             index,
@@ -532,7 +565,7 @@ impl Transaction {
         // on a starter's `setvar` being visible to the links after it.
         let mut link = rule;
         loop {
-            if !self.evaluate_link(link, rule) {
+            if !self.evaluate_link(link, rule, scratch) {
                 return false;
             }
             match link.chain.as_deref() {
@@ -788,6 +821,12 @@ impl Transaction {
         if self.overrides.engine == EngineMode::Off {
             return;
         }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.run_rules(phase, &mut scratch);
+        self.scratch = scratch;
+    }
+
+    fn run_rules(&mut self, phase: u8, scratch: &mut Scratch) {
         let rules = Arc::clone(self.rules_arc());
         let entries = &rules.phases[usize::from(phase - 1)];
         let mut i = 0;
@@ -805,7 +844,7 @@ impl Transaction {
                 i += 1;
                 continue;
             }
-            if self.rule_removed(rule) || !self.evaluate_rule(rule, phase, i) {
+            if self.rule_removed(rule) || !self.evaluate_rule(rule, phase, i, scratch) {
                 i += 1;
                 continue;
             }

@@ -31,7 +31,6 @@ use crate::storage::{CollectionStorage, PersistentCollection};
 use crate::{Intervention, RuleSet};
 
 pub(crate) use collect::utc_parts;
-pub(crate) use eval::TransformCache;
 
 /// What the caller knows about a transaction before it starts.
 #[derive(Debug, Clone, Default)]
@@ -223,9 +222,8 @@ pub struct Transaction {
     pub(crate) res: ResponseData,
     pub(crate) vars: RuntimeVars,
     pub(crate) overrides: Overrides,
-    pub(crate) cache: TransformCache,
-    /// The last link's matches; kept for its buffers (see `eval.rs`).
-    pub(crate) outcome: eval::LinkOutcome,
+    /// The transformation cache and match buffers of rule evaluation (see `eval.rs`).
+    pub(crate) scratch: eval::Scratch,
     pub(crate) allowed: Allowed,
     pub(crate) matches: Vec<RuleMatch>,
     pub(crate) intervention: Option<Intervention>,
@@ -279,8 +277,7 @@ impl Transaction {
             res: ResponseData::default(),
             vars: RuntimeVars::default(),
             overrides,
-            cache: TransformCache::default(),
-            outcome: eval::LinkOutcome::default(),
+            scratch: eval::Scratch::default(),
             allowed: Allowed::No,
             matches: Vec::new(),
             intervention: None,
@@ -420,7 +417,7 @@ impl Transaction {
                 state: self.stage.name(),
             });
         }
-        self.cache.clear();
+        self.scratch.cache.clear();
         Ok(self.buffer_request_body(data))
     }
 
@@ -445,7 +442,7 @@ impl Transaction {
                 state: self.stage.name(),
             });
         }
-        self.cache.clear();
+        self.scratch.cache.clear();
         self.res.headers.push((name.to_vec(), value.to_vec()));
         Ok(())
     }
@@ -476,7 +473,7 @@ impl Transaction {
         if !self.inspects_response_body() {
             return Ok(true);
         }
-        self.cache.clear();
+        self.scratch.cache.clear();
         let room =
             (self.overrides.response_body_limit as usize).saturating_sub(self.res.body.len());
         if data.len() > room {
@@ -530,7 +527,7 @@ impl Transaction {
             if phase == 2 {
                 // The body processor adds request data: cached transformations keyed by
                 // buffer addresses must not outlive the buffers they describe.
-                self.cache.clear();
+                self.scratch.cache.clear();
                 self.process_body();
             }
             self.run_phase(phase);
