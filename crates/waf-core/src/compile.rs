@@ -344,6 +344,8 @@ impl<'a> Compiler<'a> {
                 )),
             },
             raw_screen: None,
+            screened_targets_only: false,
+            tx_probe: None,
             transformations: Vec::new(),
             transformation_prefixes: Vec::new(),
             multi_match: false,
@@ -967,6 +969,26 @@ fn attach_raw_screens(rule: &mut Rule) {
             .screen()
             .map(|s| s.through(&rule.transformations))
             .filter(|s| !s.is_trivial()),
+        _ => None,
+    };
+    rule.screened_targets_only = rule.raw_screen.is_some()
+        && !rule.targets.is_empty()
+        && rule.targets.iter().all(|t| t.var.is_stored_data());
+    let plain = rule.transformations.is_empty()
+        && rule.exclusions.is_empty()
+        && !rule.multi_match
+        && matches!(rule.operator.implementation, OperatorImpl::Ready(_));
+    rule.tx_probe = match rule.targets.as_slice() {
+        [
+            Target {
+                var: Var::Tx,
+                selector: Selector::Key(key),
+                count,
+            },
+        ] if plain => Some(TxProbe {
+            key: key.clone(),
+            count: *count,
+        }),
         _ => None,
     };
     if let Some(next) = rule.chain.as_deref_mut() {

@@ -43,6 +43,14 @@ pub(crate) enum Selector {
     Regex(Box<Pattern>),
 }
 
+/// The one target of a link that only reads `TX:key` or `&TX:key` (see [`Rule::tx_probe`]).
+#[derive(Debug)]
+pub(crate) struct TxProbe {
+    /// Lower-cased, as TX keys are stored.
+    pub key: String,
+    pub count: bool,
+}
+
 #[derive(Debug)]
 pub(crate) struct Target {
     pub var: Var,
@@ -182,6 +190,13 @@ pub(crate) struct Rule {
     /// when no raw value of any target can pass it, the link does not match. Only set
     /// for operators that are not negated, on targets that are not counts.
     pub raw_screen: Option<Screen>,
+    /// `raw_screen` is set and every target is stored data (see
+    /// [`crate::variables::Var::is_stored_data`]): the per-variable summaries alone can
+    /// rule the link out, before any evaluation bookkeeping.
+    pub screened_targets_only: bool,
+    /// Set when the link reads one `TX` variable (or its count) with a ready operator
+    /// and no transformations: such a link can be tested with one lookup.
+    pub tx_probe: Option<TxProbe>,
     pub transformations: Vec<Transformation>,
     /// Interned ids of each prefix of `transformations`, for the per-transaction cache.
     pub transformation_prefixes: Vec<u32>,

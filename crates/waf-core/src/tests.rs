@@ -435,3 +435,44 @@ fn screens_skip_only_what_cannot_match() {
     assert_eq!(ids("/?a=PHNjcmlwdA=="), vec![2, 3, 4]);
     assert_eq!(ids("/?a=plain"), vec![3, 4]);
 }
+
+#[test]
+fn body_arguments_reach_screened_rules_after_phase_one_summaries() {
+    // The body arrives before phase 1, which summarises ARGS and REQUEST_HEADERS while only
+    // the query is parsed. The body adds ARGS in phase 2, so that summary must be taken
+    // again; the headers' is kept.
+    let r = rules(
+        "SecRequestBodyAccess On\n\
+         SecRule ARGS|REQUEST_HEADERS \"@rx <script\" \"id:1,phase:1,pass,log\"\n\
+         SecRule ARGS \"@rx <script\" \"id:2,phase:2,pass,log\"\n\
+         SecRule REQUEST_HEADERS \"@rx evil\" \"id:3,phase:2,pass,log\"",
+    );
+    let mut tx = Transaction::new(Arc::clone(&r), TransactionOptions::default());
+    tx.process_uri(b"/?q=plain", b"POST", b"1.1").unwrap();
+    tx.add_request_header(b"Content-Type", b"application/x-www-form-urlencoded")
+        .unwrap();
+    tx.add_request_header(b"X-Note", b"evil").unwrap();
+    tx.append_request_body(b"a=%3Cscript%3E").unwrap();
+    tx.process_request_headers().unwrap();
+    tx.process_request_body().unwrap();
+    let ids: Vec<u64> = tx.matched_rules().iter().map(|m| m.id).collect();
+    assert_eq!(ids, vec![2, 3]);
+}
+
+#[test]
+fn one_tx_variable_links_answer_as_a_full_evaluation() {
+    // Links that read one TX variable are tested with a lookup first (see
+    // `Rule::tx_probe`); only the answer may differ in cost, never in result.
+    let r = rules(
+        "SecAction \"id:1,phase:1,pass,nolog,setvar:tx.level=1\"\n\
+         SecRule TX:LEVEL \"@lt 2\" \"id:2,phase:1,pass,log\"\n\
+         SecRule TX:level \"!@lt 2\" \"id:3,phase:1,pass,log\"\n\
+         SecRule TX:missing \"!@eq 1\" \"id:4,phase:1,pass,log\"\n\
+         SecRule &TX:missing \"@eq 0\" \"id:5,phase:1,pass,log\"\n\
+         SecRule &TX:level \"@eq 1\" \"id:6,phase:1,pass,log,chain\"\n\
+             SecRule TX:level \"@gt 5\" \"t:none\"\n\
+         SecRule TX:level \"@rx ^1$\" \"id:7,phase:1,pass,log,capture,setvar:tx.copy=%{tx.0}\"\n\
+         SecRule TX:copy \"@streq 1\" \"id:8,phase:1,pass,log\"",
+    );
+    assert_eq!(phase_one_ids(&r, "/"), vec![2, 5, 7, 8]);
+}

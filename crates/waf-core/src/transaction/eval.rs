@@ -120,7 +120,40 @@ impl<'v> Transformed<'v> {
     }
 }
 
+/// Stored variables that request body processing cannot change: their summaries outlive
+/// [`TransformCache::clear_for_body`].
+const REQUEST_HEAD_VARS: [Var; 14] = [
+    Var::ArgsGet,
+    Var::ArgsGetNames,
+    Var::RequestHeaders,
+    Var::RequestHeadersNames,
+    Var::RequestCookies,
+    Var::RequestCookiesNames,
+    Var::RequestFilename,
+    Var::RequestBasename,
+    Var::RequestUri,
+    Var::RequestUriRaw,
+    Var::RequestLine,
+    Var::RequestMethod,
+    Var::RequestProtocol,
+    Var::QueryString,
+];
+
 impl TransformCache {
+    /// Before the request body is processed: forgets everything but the summaries of
+    /// the request line and headers, which phase 2 would otherwise compute again.
+    /// (Cached transformations go too: the body processor moves request buffers.)
+    pub(crate) fn clear_for_body(&mut self) {
+        let mut keep = [0u64; 2];
+        for var in REQUEST_HEAD_VARS {
+            let i = var.index();
+            keep[i / 64] |= 1 << (i % 64);
+        }
+        let summarised = [self.summarised[0] & keep[0], self.summarised[1] & keep[1]];
+        self.clear();
+        self.summarised = summarised;
+    }
+
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
         self.bytes = 0;
@@ -844,7 +877,10 @@ impl Transaction {
                 i += 1;
                 continue;
             }
-            if self.rule_removed(rule) || !self.evaluate_rule(rule, phase, i, scratch) {
+            if self.ruled_out(rule, &mut scratch.cache)
+                || self.rule_removed(rule)
+                || !self.evaluate_rule(rule, phase, i, scratch)
+            {
                 i += 1;
                 continue;
             }
@@ -863,6 +899,37 @@ impl Transaction {
             }
             i += 1;
         }
+    }
+
+    /// Whether the rule's first link certainly does not match, found without the
+    /// bookkeeping of an evaluation: most rules cannot match ordinary traffic (the
+    /// summaries show that no stored value can pass the screen), and many others test
+    /// one TX variable. A link that may match is evaluated in full.
+    #[inline]
+    fn ruled_out(&self, rule: &Rule, cache: &mut TransformCache) -> bool {
+        if let Some(screen) = &rule.raw_screen
+            && rule.screened_targets_only
+        {
+            return !rule
+                .targets
+                .iter()
+                .any(|t| cache.any_value_admitted(self, t.var, screen));
+        }
+        let (Some(probe), OperatorImpl::Ready(op)) =
+            (&rule.tx_probe, &rule.operator.implementation)
+        else {
+            return false;
+        };
+        let value = self.vars.tx.get(probe.key.as_str());
+        let input: &[u8] = match (probe.count, value) {
+            (true, Some(_)) => b"1",
+            (true, None) => b"0",
+            (false, Some(v)) => v,
+            // No value, no match, even negated.
+            (false, None) => return true,
+        };
+        // Operators have no effects: testing without a capture sink gives the same answer.
+        matches!(op.evaluate(input, None), Ok(found) if found == rule.operator.negated)
     }
 
     fn disrupt(&mut self, rule: &Rule, phase: u8) {

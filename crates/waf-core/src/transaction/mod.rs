@@ -527,7 +527,7 @@ impl Transaction {
             if phase == 2 {
                 // The body processor adds request data: cached transformations keyed by
                 // buffer addresses must not outlive the buffers they describe.
-                self.scratch.cache.clear();
+                self.scratch.cache.clear_for_body();
                 self.process_body();
             }
             self.run_phase(phase);
