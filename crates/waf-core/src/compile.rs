@@ -167,11 +167,19 @@ impl<'a> Compiler<'a> {
             .flatten()
             .filter(|e| matches!(e, Entry::Rule(_)))
             .count();
+        let mut tx_names = std::collections::HashSet::new();
+        for entry in self.phases.iter().flatten() {
+            if let Entry::Rule(rule) = entry {
+                literal_tx_names(rule, &mut tx_names);
+            }
+        }
+        let tx_names = tx_names.len();
         let set = RuleSet {
             phases: self.phases,
             config: self.config,
             rule_count,
             prefix_count: self.prefixes.len(),
+            tx_names,
         };
         Ok((set, self.warnings))
     }
@@ -524,9 +532,14 @@ impl<'a> Compiler<'a> {
                     SetVarOp::Sub(v) => (SetOp::Sub, compile_macro(v)),
                     SetVarOp::Delete => (SetOp::Delete, Macro::default()),
                 };
+                let key = compile_key_macro(&sv.key);
+                let stored_key = key
+                    .literal()
+                    .map(|k| Arc::from(crate::transaction::collection_key(k)));
                 rule.actions.push(RunAction::SetVar {
                     collection,
-                    key: compile_key_macro(&sv.key),
+                    key,
+                    stored_key,
                     op,
                     value,
                 });
@@ -993,6 +1006,23 @@ fn attach_raw_screens(rule: &mut Rule) {
     };
     if let Some(next) = rule.chain.as_deref_mut() {
         attach_raw_screens(next);
+    }
+}
+
+/// The TX variables a rule and its chain links name literally in `setvar`.
+fn literal_tx_names<'r>(rule: &'r Rule, names: &mut std::collections::HashSet<&'r str>) {
+    for action in &rule.actions {
+        if let RunAction::SetVar {
+            collection: Var::Tx,
+            stored_key: Some(key),
+            ..
+        } = action
+        {
+            names.insert(key);
+        }
+    }
+    if let Some(next) = rule.chain.as_deref() {
+        literal_tx_names(next, names);
     }
 }
 

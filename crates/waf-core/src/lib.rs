@@ -91,6 +91,9 @@ pub struct RuleSet {
     pub(crate) config: EngineConfig,
     pub(crate) rule_count: usize,
     pub(crate) prefix_count: usize,
+    /// How many TX variables the rules name literally: a transaction's TX map is sized
+    /// for them up front instead of growing while CRS sets its defaults.
+    pub(crate) tx_names: usize,
 }
 
 /// A compiled rule set and the warnings met while building it.

@@ -120,6 +120,9 @@ pub(crate) enum RunAction {
     SetVar {
         collection: Var,
         key: Macro,
+        /// `key` as stored (lower-cased) when it holds no macro: most `setvar`s name
+        /// their variable literally, and sharing the name saves an allocation per write.
+        stored_key: Option<Arc<str>>,
         op: SetOp,
         value: Macro,
     },

@@ -71,7 +71,7 @@ fn pairs<'a>(
 fn map_values<'a>(
     out: &mut Values<'a>,
     var: Var,
-    map: impl Iterator<Item = (&'a String, &'a Vec<u8>)>,
+    map: impl Iterator<Item = (&'a std::sync::Arc<str>, &'a Vec<u8>)>,
     selector: &Selector,
 ) {
     let start = out.len();
@@ -328,7 +328,7 @@ impl Transaction {
             }
             Var::Tx => {
                 if let Selector::Key(k) = selector {
-                    if let Some((key, v)) = self.vars.tx.get_key_value(k) {
+                    if let Some((key, v)) = self.vars.tx.get_key_value(k.as_str()) {
                         out.push(Value {
                             var,
                             key: Cow::Borrowed(key.as_bytes()),

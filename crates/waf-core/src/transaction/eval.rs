@@ -339,9 +339,12 @@ fn format_int(buf: &mut [u8; 20], n: i64) -> &[u8] {
     &buf[i..]
 }
 
+/// Counts below ten, the usual `&VAR` values, without formatting them.
+const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
 /// A collection key as stored: lower-cased, invalid UTF-8 replaced. Borrowed when the
 /// key is already in that form (CRS writes its keys in lower case).
-fn collection_key(raw: &[u8]) -> Cow<'_, str> {
+pub(crate) fn collection_key(raw: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(raw) {
         Ok(text) if !text.bytes().any(|b| b.is_ascii_uppercase()) => Cow::Borrowed(text),
         Ok(text) => Cow::Owned(text.to_ascii_lowercase()),
@@ -437,7 +440,7 @@ impl Transaction {
     }
 
     /// Evaluates one link of a rule against its values.
-    fn match_link(&self, rule: &Rule, top: &Rule, scratch: &mut Scratch) {
+    fn match_link<'s>(&'s self, rule: &'s Rule, top: &Rule, scratch: &mut Scratch) {
         let Scratch { cache, outcome } = scratch;
         // Most links over request data cannot match ordinary traffic: a target none of
         // whose stored values holds the bytes the operator needs is not collected, and
@@ -489,10 +492,13 @@ impl Transaction {
                 values.push(Value {
                     var: target.var,
                     key: match &target.selector {
-                        Selector::Key(k) => Cow::Owned(k.clone().into_bytes()),
+                        Selector::Key(k) => Cow::Borrowed(k.as_bytes()),
                         _ => Cow::Borrowed(b""),
                     },
-                    value: Cow::Owned(count.to_string().into_bytes()),
+                    value: match DIGITS.get(count) {
+                        Some(digit) => Cow::Borrowed(digit.as_bytes()),
+                        None => Cow::Owned(count.to_string().into_bytes()),
+                    },
                 });
             }
         }
@@ -564,12 +570,11 @@ impl Transaction {
             self.vars.matched_vars.push(name, value);
             if let Some(captures) = m.captures.take() {
                 // TX:0 to TX:9; the sink never holds more than ten.
-                const KEYS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
-                for (key, c) in KEYS.iter().zip(captures) {
+                for (key, c) in DIGITS.iter().zip(captures) {
                     match self.vars.tx.get_mut(*key) {
                         Some(slot) => *slot = c,
                         None => {
-                            self.vars.tx.insert((*key).to_owned(), c);
+                            self.vars.tx.insert(Arc::from(*key), c);
                         }
                     }
                 }
@@ -684,11 +689,18 @@ impl Transaction {
             RunAction::SetVar {
                 collection,
                 key,
+                stored_key,
                 op,
                 value,
             } => {
-                let raw_key = self.expand(key);
-                let key = collection_key(&raw_key);
+                let raw_key = match stored_key {
+                    Some(_) => Cow::Borrowed(&b""[..]),
+                    None => self.expand(key),
+                };
+                let key = match stored_key {
+                    Some(k) => Cow::Borrowed(&**k),
+                    None => collection_key(&raw_key),
+                };
                 let value = self.expand(value);
                 let current = |this: &Self| -> i64 {
                     let existing = match collection {
@@ -734,7 +746,11 @@ impl Transaction {
                                     slot.extend_from_slice(v);
                                 }
                                 None => {
-                                    map.insert(key.into_owned(), v.to_vec());
+                                    let name = match stored_key {
+                                        Some(k) => Arc::clone(k),
+                                        None => Arc::from(key),
+                                    };
+                                    map.insert(name, v.to_vec());
                                 }
                             },
                             None => {
@@ -780,7 +796,7 @@ impl Transaction {
                 let raw_name = self.expand(name);
                 let name = collection_key(&raw_name).into_owned();
                 let value = self.expand(value).into_owned();
-                self.vars.env.insert(name, value);
+                self.vars.env.insert(Arc::from(name), value);
             }
             RunAction::SetUid(m) => {
                 let id = self.expand(m).into_owned();

@@ -31,6 +31,7 @@ use crate::storage::{CollectionStorage, PersistentCollection};
 use crate::{Intervention, RuleSet};
 
 pub(crate) use collect::utc_parts;
+pub(crate) use eval::collection_key;
 
 /// What the caller knows about a transaction before it starts.
 #[derive(Debug, Clone, Default)]
@@ -169,13 +170,17 @@ impl MatchedVars {
     }
 }
 
+/// TX or ENV: lower-cased names to values. Names are shared with the rules that write
+/// them (see `RunAction::SetVar::stored_key`).
+pub(crate) type Collection = rustc_hash::FxHashMap<Arc<str>, Vec<u8>>;
+
 /// Variables the rules write and the engine's own bookkeeping.
 #[derive(Debug, Default)]
 pub(crate) struct RuntimeVars {
     /// Hashed for the many single-key reads CRS makes; reading the whole collection
     /// sorts by key, so order is what a `BTreeMap` would give (see `collect.rs`).
-    pub tx: rustc_hash::FxHashMap<String, Vec<u8>>,
-    pub env: rustc_hash::FxHashMap<String, Vec<u8>>,
+    pub tx: Collection,
+    pub env: Collection,
     pub persistent: Vec<PersistentCollection>,
     pub matched_var: Vec<u8>,
     pub matched_var_name: Vec<u8>,
@@ -261,6 +266,7 @@ impl Transaction {
             removed_msgs: Vec::new(),
             removed_targets: Vec::new(),
         };
+        let tx_names = rules.tx_names;
         let id = if options.id.is_empty() {
             crate::audit::default_id(options.now_micros)
         } else {
@@ -275,7 +281,10 @@ impl Transaction {
             started_micros: options.now_micros,
             req: RequestData::default(),
             res: ResponseData::default(),
-            vars: RuntimeVars::default(),
+            vars: RuntimeVars {
+                tx: Collection::with_capacity_and_hasher(tx_names, Default::default()),
+                ..RuntimeVars::default()
+            },
             overrides,
             scratch: eval::Scratch::default(),
             allowed: Allowed::No,
@@ -316,7 +325,7 @@ impl Transaction {
     pub fn tx_value(&self, name: &str) -> Option<&[u8]> {
         self.vars
             .tx
-            .get(&name.to_ascii_lowercase())
+            .get(name.to_ascii_lowercase().as_str())
             .map(Vec::as_slice)
     }
 
