@@ -400,6 +400,10 @@ impl Transaction {
             match part {
                 MacroPiece::Literal(l) => out.extend_from_slice(l),
                 MacroPiece::Var(var, selector) => {
+                    if let Some(v) = self.tx_piece(*var, selector) {
+                        out.extend_from_slice(v.unwrap_or_default());
+                        continue;
+                    }
                     values.clear();
                     self.collect(*var, selector, &mut values);
                     if let Some(v) = values.first() {
@@ -409,6 +413,27 @@ impl Transaction {
             }
         }
         Cow::Owned(out)
+    }
+
+    /// A macro's value read as an integer (as `atoi` would), without building it when
+    /// it is a single `%{tx.name}`: the operand of most `setvar:x=+...` in CRS.
+    fn expand_int(&self, m: &Macro) -> i64 {
+        if let [MacroPiece::Var(var, selector)] = m.parts.as_slice()
+            && let Some(v) = self.tx_piece(*var, selector)
+        {
+            return crate::operators::parse_int(v.unwrap_or_default());
+        }
+        crate::operators::parse_int(&self.expand(m))
+    }
+
+    /// `%{tx.name}` read with one lookup: `Some(value)` for a TX piece with a key (the
+    /// value `None` when unset), `None` for every other piece.
+    #[inline]
+    fn tx_piece(&self, var: Var, selector: &Selector) -> Option<Option<&[u8]>> {
+        match (var, selector) {
+            (Var::Tx, Selector::Key(k)) => Some(self.vars.tx.get(k.as_str()).map(Vec::as_slice)),
+            _ => None,
+        }
     }
 
     /// The operator a link tests its values with. An argument with macros is expanded
@@ -701,7 +726,6 @@ impl Transaction {
                     Some(k) => Cow::Borrowed(&**k),
                     None => collection_key(&raw_key),
                 };
-                let value = self.expand(value);
                 let current = |this: &Self| -> i64 {
                     let existing = match collection {
                         Var::Tx => this.vars.tx.get(&*key),
@@ -718,11 +742,15 @@ impl Transaction {
                 // The new value, written into the variable's existing buffer when it has
                 // one: CRS mostly updates variables it created (anomaly scores).
                 let mut number = [0u8; 20];
+                let set_to;
                 let new_value: Option<&[u8]> = match op {
                     SetOp::Create => Some(b"1"),
-                    SetOp::Set => Some(&value),
+                    SetOp::Set => {
+                        set_to = self.expand(value);
+                        Some(&set_to)
+                    }
                     SetOp::Add | SetOp::Sub => {
-                        let operand = crate::operators::parse_int(&value);
+                        let operand = self.expand_int(value);
                         let n = if *op == SetOp::Add {
                             current(self).saturating_add(operand)
                         } else {
