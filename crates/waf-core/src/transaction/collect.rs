@@ -71,7 +71,7 @@ fn pairs<'a>(
 fn map_values<'a>(
     out: &mut Values<'a>,
     var: Var,
-    map: impl Iterator<Item = (&'a std::sync::Arc<str>, &'a Vec<u8>)>,
+    map: impl Iterator<Item = (&'a std::sync::Arc<str>, &'a super::CollectionValue)>,
     selector: &Selector,
 ) {
     let start = out.len();

@@ -44,7 +44,7 @@ use smallvec::SmallVec;
 use waf_seclang::{AllowScope, EngineMode};
 
 use super::collect::{Value, Values};
-use super::{Allowed, CurrentRule, TargetRemoval, Transaction};
+use super::{Allowed, CollectionValue, CurrentRule, TargetRemoval, Transaction};
 use crate::audit::RuleMatch;
 use crate::byteset::ByteSet;
 use crate::operators::CompileContext;
@@ -431,7 +431,7 @@ impl Transaction {
     #[inline]
     fn tx_piece(&self, var: Var, selector: &Selector) -> Option<Option<&[u8]>> {
         match (var, selector) {
-            (Var::Tx, Selector::Key(k)) => Some(self.vars.tx.get(k.as_str()).map(Vec::as_slice)),
+            (Var::Tx, Selector::Key(k)) => Some(self.vars.tx.get(k.as_str()).map(|v| v.as_slice())),
             _ => None,
         }
     }
@@ -597,9 +597,11 @@ impl Transaction {
                 // TX:0 to TX:9; the sink never holds more than ten.
                 for (key, c) in DIGITS.iter().zip(captures) {
                     match self.vars.tx.get_mut(*key) {
-                        Some(slot) => *slot = c,
+                        Some(slot) => *slot = CollectionValue::from_vec(c),
                         None => {
-                            self.vars.tx.insert(Arc::from(*key), c);
+                            self.vars
+                                .tx
+                                .insert(Arc::from(*key), CollectionValue::from_vec(c));
                         }
                     }
                 }
@@ -728,16 +730,16 @@ impl Transaction {
                 };
                 let current = |this: &Self| -> i64 {
                     let existing = match collection {
-                        Var::Tx => this.vars.tx.get(&*key),
-                        Var::Env => this.vars.env.get(&*key),
+                        Var::Tx => this.vars.tx.get(&*key).map(|v| v.as_slice()),
+                        Var::Env => this.vars.env.get(&*key).map(|v| v.as_slice()),
                         _ => this
                             .vars
                             .persistent
                             .iter()
                             .find(|c| c.var == *collection)
-                            .and_then(|c| c.values.get(&*key).map(|(v, _)| v)),
+                            .and_then(|c| c.values.get(&*key).map(|(v, _)| v.as_slice())),
                     };
-                    existing.map_or(0, |v| crate::operators::parse_int(v))
+                    existing.map_or(0, crate::operators::parse_int)
                 };
                 // The new value, written into the variable's existing buffer when it has
                 // one: CRS mostly updates variables it created (anomaly scores).
@@ -778,7 +780,7 @@ impl Transaction {
                                         Some(k) => Arc::clone(k),
                                         None => Arc::from(key),
                                     };
-                                    map.insert(name, v.to_vec());
+                                    map.insert(name, CollectionValue::from_slice(v));
                                 }
                             },
                             None => {
@@ -824,7 +826,9 @@ impl Transaction {
                 let raw_name = self.expand(name);
                 let name = collection_key(&raw_name).into_owned();
                 let value = self.expand(value).into_owned();
-                self.vars.env.insert(Arc::from(name), value);
+                self.vars
+                    .env
+                    .insert(Arc::from(name), CollectionValue::from_vec(value));
             }
             RunAction::SetUid(m) => {
                 let id = self.expand(m).into_owned();

@@ -172,7 +172,10 @@ impl MatchedVars {
 
 /// TX or ENV: lower-cased names to values. Names are shared with the rules that write
 /// them (see `RunAction::SetVar::stored_key`).
-pub(crate) type Collection = rustc_hash::FxHashMap<Arc<str>, Vec<u8>>;
+pub(crate) type Collection = rustc_hash::FxHashMap<Arc<str>, CollectionValue>;
+
+/// A TX or ENV value. Most are short (scores, flags, thresholds) and are kept inline.
+pub(crate) type CollectionValue = smallvec::SmallVec<[u8; 24]>;
 
 /// Variables the rules write and the engine's own bookkeeping.
 #[derive(Debug, Default)]
@@ -326,7 +329,7 @@ impl Transaction {
         self.vars
             .tx
             .get(name.to_ascii_lowercase().as_str())
-            .map(Vec::as_slice)
+            .map(|v| v.as_slice())
     }
 
     /// Whether the response body will be inspected: `SecResponseBodyAccess` (or
