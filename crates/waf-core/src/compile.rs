@@ -174,7 +174,12 @@ impl<'a> Compiler<'a> {
             }
         }
         let tx_names = tx_names.len();
+        let gates = self
+            .phases
+            .each_ref()
+            .map(|entries| crate::gates::PhaseGates::build(entries));
         let set = RuleSet {
+            gates,
             phases: self.phases,
             config: self.config,
             rule_count,
@@ -352,7 +357,6 @@ impl<'a> Compiler<'a> {
                 )),
             },
             raw_screen: None,
-            screened_targets_only: false,
             tx_probe: None,
             transformations: Vec::new(),
             transformation_prefixes: Vec::new(),
@@ -984,9 +988,6 @@ fn attach_raw_screens(rule: &mut Rule) {
             .filter(|s| !s.is_trivial()),
         _ => None,
     };
-    rule.screened_targets_only = rule.raw_screen.is_some()
-        && !rule.targets.is_empty()
-        && rule.targets.iter().all(|t| t.var.is_stored_data());
     let plain = rule.transformations.is_empty()
         && rule.exclusions.is_empty()
         && !rule.multi_match

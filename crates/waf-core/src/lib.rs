@@ -30,6 +30,7 @@ pub mod byteset;
 mod compile;
 pub mod config;
 pub mod error;
+mod gates;
 pub mod operators;
 pub mod regex;
 mod rule;
@@ -88,6 +89,8 @@ impl Intervention {
 #[derive(Debug)]
 pub struct RuleSet {
     pub(crate) phases: [Vec<rule::Entry>; 5],
+    /// For each phase, the screens of its entries laid out densely (see [`gates`]).
+    pub(crate) gates: [gates::PhaseGates; 5],
     pub(crate) config: EngineConfig,
     pub(crate) rule_count: usize,
     pub(crate) prefix_count: usize,

@@ -193,10 +193,6 @@ pub(crate) struct Rule {
     /// when no raw value of any target can pass it, the link does not match. Only set
     /// for operators that are not negated, on targets that are not counts.
     pub raw_screen: Option<Screen>,
-    /// `raw_screen` is set and every target is stored data (see
-    /// [`crate::variables::Var::is_stored_data`]): the per-variable summaries alone can
-    /// rule the link out, before any evaluation bookkeeping.
-    pub screened_targets_only: bool,
     /// Set when the link reads one `TX` variable (or its count) with a ready operator
     /// and no transformations: such a link can be tested with one lookup.
     pub tx_probe: Option<TxProbe>,

@@ -267,6 +267,11 @@ impl Var {
         self as usize
     }
 
+    /// The variable with [`Var::index`] `i`.
+    pub fn from_index(i: usize) -> Option<Var> {
+        TABLE.get(i).map(|(_, v, _)| *v)
+    }
+
     /// The canonical upper-case name.
     pub fn name(self) -> &'static str {
         TABLE[self.index()].0

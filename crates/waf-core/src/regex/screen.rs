@@ -121,6 +121,17 @@ impl Screen {
         self.needs.len()
     }
 
+    /// The byte sets a subject must meet.
+    pub fn needed_sets(&self) -> &[ByteSet] {
+        &self.needs
+    }
+
+    /// [`Screen::admits`] for a screen given as its parts.
+    #[inline]
+    pub fn parts_admit(min_len: usize, needs: &[ByteSet], len: usize, present: &ByteSet) -> bool {
+        len >= min_len && needs.iter().all(|s| present.intersects(s))
+    }
+
     /// Whether the screen admits every subject (nothing to test).
     pub fn is_trivial(&self) -> bool {
         self.min_len == 0 && self.needs.is_empty()
@@ -130,7 +141,7 @@ impl Screen {
     /// ([`ByteSet::of`] the subject) certainly does not match; true when it might.
     #[inline]
     pub fn admits(&self, len: usize, present: &ByteSet) -> bool {
-        len >= self.min_len && self.needs.iter().all(|s| present.intersects(s))
+        Screen::parts_admit(self.min_len, &self.needs, len, present)
     }
 
     /// The screen for raw values that `chain` transforms before the pattern sees them:

@@ -47,6 +47,7 @@ use super::collect::{Value, Values};
 use super::{Allowed, CollectionValue, CurrentRule, TargetRemoval, Transaction};
 use crate::audit::RuleMatch;
 use crate::byteset::ByteSet;
+use crate::gates::Gate;
 use crate::operators::CompileContext;
 use crate::regex::{RegexConfig, Screen};
 use crate::rule::*;
@@ -181,6 +182,18 @@ impl TransformCache {
     /// data, whose summary stays valid until the cache is cleared.
     #[inline]
     fn any_value_admitted(&mut self, tx: &Transaction, var: Var, screen: &Screen) -> bool {
+        self.any_value_passes(tx, var, screen.min_len(), screen.needed_sets())
+    }
+
+    /// [`TransformCache::any_value_admitted`] for a screen given as its parts.
+    #[inline]
+    fn any_value_passes(
+        &mut self,
+        tx: &Transaction,
+        var: Var,
+        min_len: usize,
+        needs: &[ByteSet],
+    ) -> bool {
         let i = var.index();
         let (word, bit) = (i / 64, 1u64 << (i % 64));
         if self.summarised[word] & bit == 0 {
@@ -188,7 +201,24 @@ impl TransformCache {
             self.summarised[word] |= bit;
         }
         let (present, longest) = &self.summaries[i];
-        screen.admits(*longest, present)
+        Screen::parts_admit(min_len, needs, *longest, present)
+    }
+
+    /// Whether no value of any variable of `gate` may pass its screen.
+    #[inline]
+    fn gate_closed(&mut self, tx: &Transaction, gate: &Gate, needs: &[ByteSet]) -> bool {
+        for (w, word) in gate.vars.iter().enumerate() {
+            let mut bits = *word;
+            while bits != 0 {
+                let index = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                match Var::from_index(index) {
+                    Some(var) if !self.any_value_passes(tx, var, gate.min_len, needs) => {}
+                    _ => return false,
+                }
+            }
+        }
+        true
     }
 
     #[cold]
@@ -910,6 +940,7 @@ impl Transaction {
     fn run_rules(&mut self, phase: u8, scratch: &mut Scratch) {
         let rules = Arc::clone(self.rules_arc());
         let entries = &rules.phases[usize::from(phase - 1)];
+        let gates = &rules.gates[usize::from(phase - 1)];
         let mut i = 0;
         let mut skip = 0u32;
         while i < entries.len() {
@@ -925,7 +956,15 @@ impl Transaction {
                 i += 1;
                 continue;
             }
-            if self.ruled_out(rule, &mut scratch.cache)
+            // Most rules cannot match ordinary traffic: the summaries show it, read
+            // through the phase's gates without touching the rule.
+            if let Some((gate, needs)) = gates.get(i)
+                && scratch.cache.gate_closed(self, gate, needs)
+            {
+                i += 1;
+                continue;
+            }
+            if self.ruled_out(rule)
                 || self.rule_removed(rule)
                 || !self.evaluate_rule(rule, phase, i, scratch)
             {
@@ -949,20 +988,11 @@ impl Transaction {
         }
     }
 
-    /// Whether the rule's first link certainly does not match, found without the
-    /// bookkeeping of an evaluation: most rules cannot match ordinary traffic (the
-    /// summaries show that no stored value can pass the screen), and many others test
-    /// one TX variable. A link that may match is evaluated in full.
+    /// Whether a rule whose first link tests one TX variable certainly does not match,
+    /// found with one lookup instead of the bookkeeping of an evaluation. A link that
+    /// may match is evaluated in full.
     #[inline]
-    fn ruled_out(&self, rule: &Rule, cache: &mut TransformCache) -> bool {
-        if let Some(screen) = &rule.raw_screen
-            && rule.screened_targets_only
-        {
-            return !rule
-                .targets
-                .iter()
-                .any(|t| cache.any_value_admitted(self, t.var, screen));
-        }
+    fn ruled_out(&self, rule: &Rule) -> bool {
         let (Some(probe), OperatorImpl::Ready(op)) =
             (&rule.tx_probe, &rule.operator.implementation)
         else {
