@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The engine's cost per CRS transaction natively and as wasm32-wasip1 under V8 (Node), in
 # one run: what the Envoy filter pays for the engine, apart from Envoy itself. Each is
-# measured warm, then with EVICT_KIB of memory written between transactions (untimed), as
-# a proxy's own work between two requests pushes the engine's data out of the caches.
+# measured warm, then with EVICT_KIB of memory written between transactions (its own time
+# taken off), as a proxy's own work between two requests pushes the engine's data out of
+# the caches.
 #
 #   benches/wasm/run.sh [COUNT (default 10000; V8 tiers hot code up while it runs)] [EVICT_KIB (default 2048)]
 # CRS: WAF_CRS_DIR, else ../shared/crs/v4.28.0. Needs node (with node:wasi) and the

@@ -4,8 +4,8 @@
 //! apart from Envoy (`benches/wasm/run.sh` runs it under Node's V8 and natively).
 //!
 //! `crs_loop CRS_DIR [COUNT] [EVICT_KIB]`: with `EVICT_KIB`, that much memory is written
-//! between transactions (untimed), as a proxy's own work would push the engine's data
-//! out of the caches.
+//! between transactions (its own time taken off), as a proxy's own work would push the
+//! engine's data out of the caches.
 
 use std::path::Path;
 use std::sync::Arc;
