@@ -472,7 +472,13 @@ fn one_tx_variable_links_answer_as_a_full_evaluation() {
          SecRule &TX:level \"@eq 1\" \"id:6,phase:1,pass,log,chain\"\n\
              SecRule TX:level \"@gt 5\" \"t:none\"\n\
          SecRule TX:level \"@rx ^1$\" \"id:7,phase:1,pass,log,capture,setvar:tx.copy=%{tx.0}\"\n\
-         SecRule TX:copy \"@streq 1\" \"id:8,phase:1,pass,log\"",
+         SecRule TX:copy \"@streq 1\" \"id:8,phase:1,pass,log\"\n\
+         SecRule &TX:level \"@eq 1\" \"id:9,phase:1,pass,log,\
+             setvar:tx.name=%{MATCHED_VAR_NAME},setvar:tx.value=%{MATCHED_VAR}\"\n\
+         SecRule TX:name \"@streq TX:level\" \"id:10,phase:1,pass,log\"\n\
+         SecRule TX:value \"@streq 1\" \"id:11,phase:1,pass,log\"\n\
+         SecRule TX:LEVEL \"@lt 2\" \"id:12,phase:1,pass,log,setvar:tx.seen=%{MATCHED_VARS}\"\n\
+         SecRule TX:seen \"@streq 1\" \"id:13,phase:1,pass,log\"",
     );
-    assert_eq!(phase_one_ids(&r, "/"), vec![2, 5, 7, 8]);
+    assert_eq!(phase_one_ids(&r, "/"), vec![2, 5, 7, 8, 9, 10, 11, 12, 13]);
 }

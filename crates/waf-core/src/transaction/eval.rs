@@ -302,6 +302,17 @@ pub(crate) struct Scratch {
     outcome: LinkOutcome,
 }
 
+/// What [`Transaction::probe`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Probe {
+    /// The rule has no probe (or its operator failed): evaluate it in full.
+    NotOne,
+    /// The first link does not match.
+    Fails,
+    /// The first link matches its one value.
+    Holds,
+}
+
 /// A link's operator, ready to test values (see [`Transaction::link_operator`]).
 enum LinkOperator<'r> {
     Ready(&'r dyn crate::operators::Operator),
@@ -608,9 +619,24 @@ impl Transaction {
     /// Evaluates one link. For each matching value, in order, records `MATCHED_VAR*` and
     /// captures and runs the link's non-disruptive actions — once per matching value, as
     /// ModSecurity does (CRS counts repeated parameters this way, rule 921170).
-    fn evaluate_link(&mut self, rule: &Rule, top: &Rule, scratch: &mut Scratch) -> bool {
+    fn evaluate_link(
+        &mut self,
+        rule: &Rule,
+        top: &Rule,
+        scratch: &mut Scratch,
+        probe_held: bool,
+    ) -> bool {
         scratch.outcome.clear();
-        self.match_link(rule, top, scratch);
+        match &rule.tx_probe {
+            // The probe already tested the one value: only a capture, or a target that
+            // `ctl` removed, needs the full path.
+            Some(probe)
+                if probe_held && !rule.capture && self.overrides.removed_targets.is_empty() =>
+            {
+                self.record_probed(probe, &mut scratch.outcome)
+            }
+            _ => self.match_link(rule, top, scratch),
+        }
         let outcome = &mut scratch.outcome;
         self.engine_errors.append(&mut outcome.errors);
         let matched = !outcome.matched.is_empty();
@@ -643,12 +669,14 @@ impl Transaction {
         matched
     }
 
+    /// `probe_held`: the first link's [`Rule::tx_probe`] is known to hold.
     fn evaluate_rule(
         &mut self,
         rule: &Rule,
         phase: u8,
         index: usize,
         scratch: &mut Scratch,
+        probe_held: bool,
     ) -> bool {
         self.vars.current_rule = Some(CurrentRule {
             phase,
@@ -660,7 +688,8 @@ impl Transaction {
         // on a starter's `setvar` being visible to the links after it.
         let mut link = rule;
         loop {
-            if !self.evaluate_link(link, rule, scratch) {
+            let held = probe_held && std::ptr::eq(link, rule);
+            if !self.evaluate_link(link, rule, scratch, held) {
                 return false;
             }
             match link.chain.as_deref() {
@@ -964,9 +993,10 @@ impl Transaction {
                 i += 1;
                 continue;
             }
-            if self.ruled_out(rule)
+            let probe = self.probe(rule);
+            if probe == Probe::Fails
                 || self.rule_removed(rule)
-                || !self.evaluate_rule(rule, phase, i, scratch)
+                || !self.evaluate_rule(rule, phase, i, scratch, probe == Probe::Holds)
             {
                 i += 1;
                 continue;
@@ -988,15 +1018,14 @@ impl Transaction {
         }
     }
 
-    /// Whether a rule whose first link tests one TX variable certainly does not match,
-    /// found with one lookup instead of the bookkeeping of an evaluation. A link that
-    /// may match is evaluated in full.
+    /// A rule whose first link tests one TX variable, answered with one lookup instead of
+    /// the bookkeeping of an evaluation (see [`Rule::tx_probe`]).
     #[inline]
-    fn ruled_out(&self, rule: &Rule) -> bool {
+    fn probe(&self, rule: &Rule) -> Probe {
         let (Some(probe), OperatorImpl::Ready(op)) =
             (&rule.tx_probe, &rule.operator.implementation)
         else {
-            return false;
+            return Probe::NotOne;
         };
         let value = self.vars.tx.get(probe.key.as_str());
         let input: &[u8] = match (probe.count, value) {
@@ -1004,10 +1033,33 @@ impl Transaction {
             (true, None) => b"0",
             (false, Some(v)) => v,
             // No value, no match, even negated.
-            (false, None) => return true,
+            (false, None) => return Probe::Fails,
         };
         // Operators have no effects: testing without a capture sink gives the same answer.
-        matches!(op.evaluate(input, None), Ok(found) if found == rule.operator.negated)
+        match op.evaluate(input, None) {
+            Ok(found) if found != rule.operator.negated => Probe::Holds,
+            Ok(_) => Probe::Fails,
+            // The full evaluation reports the error.
+            Err(_) => Probe::NotOne,
+        }
+    }
+
+    /// Records the one value of a link whose probe held, as [`Transaction::match_link`]
+    /// would have found it.
+    fn record_probed(&self, probe: &TxProbe, outcome: &mut LinkOutcome) {
+        let entry = self.vars.tx.get_key_value(probe.key.as_str());
+        let (key, value): (&[u8], &[u8]) = match (probe.count, entry) {
+            (true, Some(_)) => (probe.key.as_bytes(), b"1"),
+            (true, None) => (probe.key.as_bytes(), b"0"),
+            (false, Some((k, v))) => (k.as_bytes(), v),
+            (false, None) => return,
+        };
+        let found = Value {
+            var: Var::Tx,
+            key: Cow::Borrowed(key),
+            value: Cow::Borrowed(value),
+        };
+        outcome.push(&found, value, None);
     }
 
     fn disrupt(&mut self, rule: &Rule, phase: u8) {
