@@ -482,3 +482,19 @@ fn one_tx_variable_links_answer_as_a_full_evaluation() {
     );
     assert_eq!(phase_one_ids(&r, "/"), vec![2, 5, 7, 8, 9, 10, 11, 12, 13]);
 }
+
+#[test]
+fn a_transaction_starts_clean_after_another_on_the_same_thread() {
+    // Finished transactions leave their buffers to the next one (see `Recycled`): none of
+    // their TX variables, summaries or matches may show through.
+    let r = rules(
+        "SecRule ARGS:a \"@streq set\" \"id:1,phase:1,pass,log,setvar:tx.secret=1\"\n\
+         SecRule &TX:secret \"@eq 1\" \"id:2,phase:1,pass,log\"\n\
+         SecRule ARGS \"@rx <script\" \"id:3,phase:1,pass,log\"",
+    );
+    assert_eq!(phase_one_ids(&r, "/?a=set"), vec![1, 2]);
+    assert_eq!(phase_one_ids(&r, "/?a=plain"), Vec::<u64>::new());
+    assert_eq!(phase_one_ids(&r, "/?a=%3Cscript%3E"), vec![3]);
+    let (_, tx) = verdict(&r, "/?a=plain");
+    assert_eq!(tx.tx_value("secret"), None);
+}

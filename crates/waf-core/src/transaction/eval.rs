@@ -302,6 +302,27 @@ pub(crate) struct Scratch {
     outcome: LinkOutcome,
 }
 
+/// Above these sizes a finished transaction's scratch is freed, not kept for the next
+/// one: an unusual request must not hold its memory for the life of the thread.
+const RECYCLED_ENTRIES_MAX: usize = 4096;
+const RECYCLED_BYTES_MAX: usize = 64 << 10;
+
+impl Scratch {
+    /// Empties everything, keeping allocations.
+    pub(crate) fn clear(&mut self) {
+        self.cache.clear();
+        self.outcome.clear();
+    }
+
+    /// Whether the buffers are small enough to keep for another transaction.
+    pub(crate) fn recyclable(&self) -> bool {
+        self.cache.entries.capacity() <= RECYCLED_ENTRIES_MAX
+            && self.cache.raw_bytes.capacity() <= RECYCLED_ENTRIES_MAX
+            && self.outcome.bytes.capacity() <= RECYCLED_BYTES_MAX
+            && self.outcome.matched.capacity() <= RECYCLED_ENTRIES_MAX
+    }
+}
+
 /// What [`Transaction::probe`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Probe {
@@ -435,7 +456,13 @@ impl Transaction {
         if let Some(literal) = m.literal() {
             return Cow::Borrowed(literal);
         }
-        let mut out = Vec::new();
+        // Room for the literal parts and a short value per variable: one allocation for
+        // most expansions instead of a few as the output grows.
+        let room = m.parts.iter().fold(0, |n, part| match part {
+            MacroPiece::Literal(l) => n + l.len(),
+            MacroPiece::Var(..) => n + 32,
+        });
+        let mut out = Vec::with_capacity(room);
         let mut values = Values::new();
         for part in &m.parts {
             match part {

@@ -250,6 +250,51 @@ impl std::fmt::Debug for Transaction {
     }
 }
 
+/// The buffers a finished transaction leaves to the next one on its thread: the
+/// transformation cache and variable summaries, the match buffers and the TX map keep
+/// their allocations (emptied), so that a transaction does not allocate and free them
+/// again. A proxy runs one transaction after another on each worker thread.
+struct Recycled {
+    scratch: eval::Scratch,
+    tx: Collection,
+    matched_vars: MatchedVars,
+}
+
+/// Buffers kept per thread: as many as transactions that usually overlap on one worker.
+const RECYCLED_MAX: usize = 8;
+
+/// Beyond this many TX entries (a request that made rules write unusually many), the map
+/// is not kept: keeping it would hold its memory for the life of the thread.
+const RECYCLED_TX_MAX: usize = 1024;
+
+thread_local! {
+    static RECYCLED: std::cell::RefCell<Vec<Recycled>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        if self.vars.tx.capacity() > RECYCLED_TX_MAX || !self.scratch.recyclable() {
+            return;
+        }
+        let mut recycled = Recycled {
+            scratch: std::mem::take(&mut self.scratch),
+            tx: std::mem::take(&mut self.vars.tx),
+            matched_vars: std::mem::take(&mut self.vars.matched_vars),
+        };
+        recycled.scratch.clear();
+        recycled.tx.clear();
+        recycled.matched_vars.clear();
+        // During thread exit the pool may be gone already; the buffers are then freed.
+        let _ = RECYCLED.try_with(|pool| {
+            if let Ok(mut pool) = pool.try_borrow_mut()
+                && pool.len() < RECYCLED_MAX
+            {
+                pool.push(recycled);
+            }
+        });
+    }
+}
+
 impl Transaction {
     /// Starts a transaction. `rules` is shared; the transaction owns only its scratch space.
     pub fn new(rules: Arc<RuleSet>, options: TransactionOptions) -> Transaction {
@@ -269,7 +314,15 @@ impl Transaction {
             removed_msgs: Vec::new(),
             removed_targets: Vec::new(),
         };
-        let tx_names = rules.tx_names;
+        let recycled = RECYCLED
+            .try_with(|pool| pool.try_borrow_mut().ok().and_then(|mut p| p.pop()))
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Recycled {
+                scratch: eval::Scratch::default(),
+                tx: Collection::with_capacity_and_hasher(rules.tx_names, Default::default()),
+                matched_vars: MatchedVars::default(),
+            });
         let id = if options.id.is_empty() {
             crate::audit::default_id(options.now_micros)
         } else {
@@ -285,11 +338,12 @@ impl Transaction {
             req: RequestData::default(),
             res: ResponseData::default(),
             vars: RuntimeVars {
-                tx: Collection::with_capacity_and_hasher(tx_names, Default::default()),
+                tx: recycled.tx,
+                matched_vars: recycled.matched_vars,
                 ..RuntimeVars::default()
             },
             overrides,
-            scratch: eval::Scratch::default(),
+            scratch: recycled.scratch,
             allowed: Allowed::No,
             matches: Vec::new(),
             intervention: None,
