@@ -261,7 +261,7 @@ struct Recycled {
 }
 
 /// Buffers kept per thread: as many as transactions that usually overlap on one worker.
-const RECYCLED_MAX: usize = 8;
+const RECYCLED_MAX: usize = 16;
 
 /// Beyond this many TX entries (a request that made rules write unusually many), the map
 /// is not kept: keeping it would hold its memory for the life of the thread.
