@@ -653,17 +653,23 @@ impl Transaction {
         scratch: &mut Scratch,
         probe_held: bool,
     ) -> bool {
-        scratch.outcome.clear();
-        match &rule.tx_probe {
-            // The probe already tested the one value: only a capture, or a target that
-            // `ctl` removed, needs the full path.
-            Some(probe)
-                if probe_held && !rule.capture && self.overrides.removed_targets.is_empty() =>
-            {
-                self.record_probed(probe, &mut scratch.outcome)
+        // The probe already tested the one value: only a capture, or a target that `ctl`
+        // removed, needs the full path.
+        if let Some(probe) = &rule.tx_probe
+            && probe_held
+            && !rule.capture
+            && self.overrides.removed_targets.is_empty()
+        {
+            if !self.record_probed(probe) {
+                return false;
             }
-            _ => self.match_link(rule, top, scratch),
+            for action in &rule.actions {
+                self.run_action(action);
+            }
+            return true;
         }
+        scratch.outcome.clear();
+        self.match_link(rule, top, scratch);
         let outcome = &mut scratch.outcome;
         self.engine_errors.append(&mut outcome.errors);
         let matched = !outcome.matched.is_empty();
@@ -1071,22 +1077,30 @@ impl Transaction {
         }
     }
 
-    /// Records the one value of a link whose probe held, as [`Transaction::match_link`]
-    /// would have found it.
-    fn record_probed(&self, probe: &TxProbe, outcome: &mut LinkOutcome) {
-        let entry = self.vars.tx.get_key_value(probe.key.as_str());
+    /// Records the one value of a link whose probe held as its match (`MATCHED_VAR*`), as
+    /// the full path would; false if there is none after all.
+    fn record_probed(&mut self, probe: &TxProbe) -> bool {
+        let vars = &mut self.vars;
+        let entry = vars.tx.get_key_value(probe.key.as_str());
         let (key, value): (&[u8], &[u8]) = match (probe.count, entry) {
             (true, Some(_)) => (probe.key.as_bytes(), b"1"),
             (true, None) => (probe.key.as_bytes(), b"0"),
             (false, Some((k, v))) => (k.as_bytes(), v),
-            (false, None) => return,
+            (false, None) => return false,
         };
-        let found = Value {
+        let name = &mut vars.matched_var_name;
+        name.clear();
+        Value {
             var: Var::Tx,
             key: Cow::Borrowed(key),
-            value: Cow::Borrowed(value),
-        };
-        outcome.push(&found, value, None);
+            value: Cow::Borrowed(b""),
+        }
+        .write_full_name(name);
+        vars.matched_var.clear();
+        vars.matched_var.extend_from_slice(value);
+        vars.matched_vars
+            .push(&vars.matched_var_name, &vars.matched_var);
+        true
     }
 
     fn disrupt(&mut self, rule: &Rule, phase: u8) {
