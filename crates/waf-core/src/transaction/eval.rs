@@ -812,13 +812,13 @@ impl Transaction {
                 op,
                 value,
             } => {
-                let raw_key = match stored_key {
-                    Some(_) => Cow::Borrowed(&b""[..]),
-                    None => self.expand(key),
-                };
+                let expanded;
                 let key = match stored_key {
                     Some(k) => Cow::Borrowed(&**k),
-                    None => collection_key(&raw_key),
+                    None => {
+                        expanded = self.expand(key);
+                        collection_key(&expanded)
+                    }
                 };
                 let current = |this: &Self| -> i64 {
                     let existing = match collection {
