@@ -5,12 +5,15 @@
 //! ```
 
 use super::{CaptureSink, CompileContext, Operator, OperatorError, capture_whole};
+use crate::regex::Screen;
 
 #[derive(Debug)]
-struct Op(Vec<u8>);
+struct Op(Vec<u8>, Screen);
 
 pub fn compile(arg: &str, _: &mut CompileContext<'_>) -> Result<Box<dyn Operator>, String> {
-    Ok(Box::new(Op(arg.as_bytes().to_vec())))
+    // A value that holds the argument holds each of its bytes.
+    let screen = Screen::containing(arg.as_bytes());
+    Ok(Box::new(Op(arg.as_bytes().to_vec(), screen)))
 }
 
 impl Operator for Op {
@@ -25,6 +28,10 @@ impl Operator for Op {
             capture_whole(capture, needle);
         }
         Ok(found)
+    }
+
+    fn screen(&self) -> Option<&Screen> {
+        Some(&self.1)
     }
 }
 

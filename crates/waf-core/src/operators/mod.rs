@@ -178,3 +178,51 @@ mod tests {
         assert_eq!(OPERATORS.len(), waf_seclang::OPERATOR_NAMES.len());
     }
 }
+
+/// Every operator that states a screen, built from a few arguments: a value it matches
+/// must pass its screen (the screen only saves work, never changes an answer).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod screen_tests {
+    use super::test_support::*;
+    use crate::byteset::ByteSet;
+    use proptest::prelude::*;
+
+    fn operators() -> Vec<Box<dyn super::Operator>> {
+        let cases: [(&str, &str); 12] = [
+            ("contains", "a%"),
+            ("contains", "b"),
+            ("streq", "ab"),
+            ("beginsWith", "a\u{0}"),
+            ("endsWith", "%c"),
+            ("validateByteRange", "1-255"),
+            ("validateByteRange", "32-126"),
+            ("validateByteRange", "9,10,13,32-126"),
+            ("validateByteRange", "0-255"),
+            ("validateUtf8Encoding", ""),
+            ("validateUrlEncoding", ""),
+            ("detectXSS", ""),
+        ];
+        cases
+            .iter()
+            .map(|(name, arg)| build(super::lookup(name).unwrap(), arg))
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 5000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn screens_admit_every_match(
+            input in prop::collection::vec(
+                prop::sample::select(vec![b'a', b'b', b'c', b'%', b'0', b'f', 0, 9, 31, 127, 0x80, 0xc3, 0xa9, 0xff]),
+                0..8,
+            ),
+        ) {
+            for op in operators() {
+                if let (Some(screen), Ok(true)) = (op.screen(), op.evaluate(&input, None)) {
+                    prop_assert!(screen.admits(input.len(), &ByteSet::of(&input)), "{op:?} {input:?}");
+                }
+            }
+        }
+    }
+}

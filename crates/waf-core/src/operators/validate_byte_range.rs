@@ -6,9 +6,11 @@
 //! ```
 
 use super::{CaptureSink, CompileContext, Operator, OperatorError, capture_whole};
+use crate::byteset::ByteSet;
+use crate::regex::Screen;
 
 #[derive(Debug)]
-struct ValidateByteRange([bool; 256]);
+struct ValidateByteRange([bool; 256], Screen);
 
 pub fn compile(arg: &str, _: &mut CompileContext<'_>) -> Result<Box<dyn Operator>, String> {
     let mut allowed = [false; 256];
@@ -31,7 +33,15 @@ pub fn compile(arg: &str, _: &mut CompileContext<'_>) -> Result<Box<dyn Operator
             allowed[usize::from(b)] = true;
         }
     }
-    Ok(Box::new(ValidateByteRange(allowed)))
+    // A value that matches holds a byte outside the ranges.
+    let mut outside = ByteSet::empty();
+    for b in 0..=255u8 {
+        if !allowed[usize::from(b)] {
+            outside.insert(b);
+        }
+    }
+    let screen = Screen::needing(1, vec![outside]);
+    Ok(Box::new(ValidateByteRange(allowed, screen)))
 }
 
 impl Operator for ValidateByteRange {
@@ -47,6 +57,10 @@ impl Operator for ValidateByteRange {
             }
             None => Ok(false),
         }
+    }
+
+    fn screen(&self) -> Option<&Screen> {
+        Some(&self.1)
     }
 }
 

@@ -5,12 +5,14 @@
 //! ```
 
 use super::{CaptureSink, CompileContext, Operator, OperatorError, capture_whole};
+use crate::regex::Screen;
 
 #[derive(Debug)]
-struct ValidateUrlEncoding;
+struct ValidateUrlEncoding(Screen);
 
 pub fn compile(_: &str, _: &mut CompileContext<'_>) -> Result<Box<dyn Operator>, String> {
-    Ok(Box::new(ValidateUrlEncoding))
+    // Only a `%` can start a bad escape.
+    Ok(Box::new(ValidateUrlEncoding(Screen::containing(b"%"))))
 }
 
 impl Operator for ValidateUrlEncoding {
@@ -29,6 +31,10 @@ impl Operator for ValidateUrlEncoding {
             }
         }
         Ok(false)
+    }
+
+    fn screen(&self) -> Option<&Screen> {
+        Some(&self.0)
     }
 }
 

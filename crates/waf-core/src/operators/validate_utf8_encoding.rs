@@ -6,12 +6,16 @@
 //! ```
 
 use super::{CaptureSink, CompileContext, Operator, OperatorError, capture_whole};
+use crate::byteset::ByteSet;
+use crate::regex::Screen;
 
 #[derive(Debug)]
-struct ValidateUtf8Encoding;
+struct ValidateUtf8Encoding(Screen);
 
 pub fn compile(_: &str, _: &mut CompileContext<'_>) -> Result<Box<dyn Operator>, String> {
-    Ok(Box::new(ValidateUtf8Encoding))
+    // ASCII is valid UTF-8: an invalid value holds a byte of 0x80 or above.
+    let screen = Screen::needing(1, vec![ByteSet::range(0x80, 0xff)]);
+    Ok(Box::new(ValidateUtf8Encoding(screen)))
 }
 
 impl Operator for ValidateUtf8Encoding {
@@ -29,6 +33,10 @@ impl Operator for ValidateUtf8Encoding {
                 Ok(true)
             }
         }
+    }
+
+    fn screen(&self) -> Option<&Screen> {
+        Some(&self.0)
     }
 }
 

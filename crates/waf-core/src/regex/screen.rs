@@ -82,6 +82,15 @@ impl Screen {
         }
     }
 
+    /// The screen of "the value contains `literal`": at least its length, and each of
+    /// its bytes.
+    pub fn containing(literal: &[u8]) -> Screen {
+        Screen::needing(
+            literal.len(),
+            literal.iter().map(|&b| ByteSet::single(b)).collect(),
+        )
+    }
+
     /// The screen of a phrase list (`@pm`): a match contains one of the phrases, so it
     /// is at least as long as the shortest and holds, for some phrase, that phrase's
     /// rarest byte. `caseless` phrases match in either ASCII case.
