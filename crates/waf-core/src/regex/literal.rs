@@ -112,6 +112,45 @@ impl Literal {
     }
 }
 
+/// A pattern that matches any subject without a line break whole: `^.*$` (CRS 920450
+/// captures each header name with it). On such a subject the match is the subject; on
+/// one with a `\n` the engine answers.
+#[derive(Clone, Debug)]
+pub(crate) struct WholeLine;
+
+impl WholeLine {
+    pub(crate) fn of(node: &Node) -> Option<WholeLine> {
+        let mut items = Vec::new();
+        flatten(node, &mut items);
+        let [start, middle, end] = items.as_slice() else {
+            return None;
+        };
+        let starts = matches!(start, Node::Anchor(Anchor::TextStart | Anchor::LineStart));
+        let ends = matches!(
+            end,
+            Node::Anchor(Anchor::TextEnd | Anchor::TextEndOrFinalNewline | Anchor::LineEnd)
+        );
+        // `.` without `(?s)` is every byte but `\n`; with it, every byte.
+        let any_but_newline = match middle {
+            Node::Repeat {
+                node,
+                min: 0,
+                max: None,
+                ..
+            } => {
+                matches!(node.as_ref(), Node::Set(set) if set.len() >= 255 && (0..=255u8).all(|b| b == b'\n' || set.contains(b)))
+            }
+            _ => false,
+        };
+        (starts && any_but_newline && ends).then_some(WholeLine)
+    }
+
+    /// The match on `hay`, or `None` when the engine should answer instead.
+    pub(crate) fn find(&self, hay: &[u8]) -> Option<std::ops::Range<usize>> {
+        (!hay.contains(&b'\n')).then_some(0..hay.len())
+    }
+}
+
 /// The items of a top-level concatenation, looking through groups.
 fn flatten<'n>(node: &'n Node, out: &mut Vec<&'n Node>) {
     match node {
@@ -141,6 +180,29 @@ mod tests {
         assert!(literal("ab$").is_none());
         assert!(literal("a\\b").is_none());
         assert!(literal("a(?i)b").is_none());
+    }
+
+    #[test]
+    fn whole_lines_match_like_the_engine() {
+        for pattern in [
+            "^.*$", "(?i)^.*$", "^.*?$", "\\A.*\\z", "(?s)^.*$", "(?m)^.*$",
+        ] {
+            let node = parse(pattern.as_bytes(), false).unwrap().node;
+            let whole = WholeLine::of(&node).unwrap_or_else(|| panic!("{pattern}"));
+            let p = super::super::Pattern::compile(pattern).unwrap();
+            for hay in [&b""[..], b"accept-language", b"a b\tc\r", b"\xff\x00"] {
+                assert_eq!(
+                    whole.find(hay),
+                    p.find(hay).unwrap(),
+                    "{pattern} on {hay:?}"
+                );
+            }
+            assert_eq!(whole.find(b"a\nb"), None);
+        }
+        for pattern in ["^.+$", "^a.*$", ".*$", "^.*", "^[^\\r].*$", "^.{0,5}$"] {
+            let node = parse(pattern.as_bytes(), false).unwrap().node;
+            assert!(WholeLine::of(&node).is_none(), "{pattern}");
+        }
     }
 
     #[test]

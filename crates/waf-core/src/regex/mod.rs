@@ -377,6 +377,8 @@ pub struct Pattern {
     screen: Screen,
     /// Set when the pattern only looks for a literal (see `literal.rs`).
     literal: Option<literal::Literal>,
+    /// Set when the pattern matches any line whole (see `literal.rs`).
+    whole_line: Option<literal::WholeLine>,
 }
 
 impl Pattern {
@@ -443,6 +445,7 @@ impl Pattern {
             compiled,
             screen: Screen::of(&parsed.node),
             literal: literal::Literal::of(&parsed.node),
+            whole_line: literal::WholeLine::of(&parsed.node),
         })
     }
 
@@ -487,6 +490,9 @@ impl Pattern {
 
     /// The byte range of the first (leftmost, PCRE-priority) match.
     pub fn find(&self, hay: &[u8]) -> Result<Option<Range<usize>>, LimitExceeded> {
+        if let Some(whole) = self.whole_line.as_ref().and_then(|w| w.find(hay)) {
+            return Ok(Some(whole));
+        }
         match self.compiled.pick(hay) {
             Picked::Linear(re) => Ok(re.find(hay).map(|m| m.range())),
             Picked::Fancy(re, limit) => re
