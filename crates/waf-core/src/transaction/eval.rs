@@ -33,7 +33,12 @@
 //! match. Otherwise each raw value is tested before it is transformed. (Testing the
 //! transformed value too was measured to cost more than it saved: the regex engine's own
 //! literal prefilters reject such values about as fast.) Summaries live in the same cache
-//! and are emptied with it.
+//! and are emptied with it, except that those of the request line and headers outlive
+//! phase 1.
+//!
+//! Before a rule is evaluated at all, `run_rules` asks two cheaper questions: the phase's
+//! gates (see [`crate::gates`]) answer from the summaries without touching the rule, and a
+//! first link that tests one TX variable is answered with one lookup (`Rule::tx_probe`).
 
 use std::borrow::Cow;
 use std::sync::Arc;
