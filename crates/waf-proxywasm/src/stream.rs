@@ -568,15 +568,40 @@ SecRule RESPONSE_HEADERS:X-Leak "@rx ." "id:8,phase:4,deny,status:451,log"
         }
     }
 
-    /// Feeds `chunks` the way Envoy does while we pause: each call sees the whole buffer.
+    /// Feeds `chunks` of the request body the way Envoy does while we pause: each call
+    /// sees the whole buffer. Returns the last step and how many bytes were read.
     fn feed_body(s: &mut Stream, chunks: &[&[u8]], end: bool) -> (Step, usize) {
+        feed(s, chunks, end, |s, buffered, last, read| {
+            s.on_request_body(buffered, last, read)
+        })
+    }
+
+    /// [`feed_body`] for the response.
+    fn feed_response(s: &mut Stream, chunks: &[&[u8]], end: bool) -> (Step, usize) {
+        feed(s, chunks, end, |s, buffered, last, read| {
+            s.on_response_body(buffered, last, read)
+        })
+    }
+
+    /// Feeds `chunks` to one of the body callbacks (buffered size, end of stream, reader).
+    fn feed(
+        s: &mut Stream,
+        chunks: &[&[u8]],
+        end: bool,
+        callback: impl Fn(
+            &mut Stream,
+            usize,
+            bool,
+            &mut dyn FnMut(usize, usize) -> Option<Vec<u8>>,
+        ) -> Step,
+    ) -> (Step, usize) {
         let mut buffer = Vec::new();
         let mut read_bytes = 0;
         let mut step = Step::Pause;
         for (i, chunk) in chunks.iter().enumerate() {
             buffer.extend_from_slice(chunk);
             let last = end && i + 1 == chunks.len();
-            step = s.on_request_body(buffer.len(), last, |start, len| {
+            step = callback(s, buffer.len(), last, &mut |start, len| {
                 read_bytes += len;
                 buffer.get(start..start + len).map(<[u8]>::to_vec)
             });
@@ -732,25 +757,6 @@ SecRule RESPONSE_HEADERS:X-Leak "@rx ." "id:8,phase:4,deny,status:451,log"
             ("content-type".to_string(), content_type.as_bytes().to_vec()),
         ];
         s.on_response_headers(&headers, end)
-    }
-
-    /// [`feed_body`] for the response.
-    fn feed_response(s: &mut Stream, chunks: &[&[u8]], end: bool) -> (Step, usize) {
-        let mut buffer = Vec::new();
-        let mut read_bytes = 0;
-        let mut step = Step::Pause;
-        for (i, chunk) in chunks.iter().enumerate() {
-            buffer.extend_from_slice(chunk);
-            let last = end && i + 1 == chunks.len();
-            step = s.on_response_body(buffer.len(), last, |start, len| {
-                read_bytes += len;
-                buffer.get(start..start + len).map(<[u8]>::to_vec)
-            });
-            if step != Step::Pause {
-                break;
-            }
-        }
-        (step, read_bytes)
     }
 
     fn with_response_limit(action: &str) -> Stream {
